@@ -1,0 +1,198 @@
+"""部门整体支出绩效目标表 / 部门整体预算绩效目标申报表 → :class:`DepartmentTargetTable`.
+
+Parts, each recognised by its labels: 部门名称; 基本信息 (财政供养人员数); 预算整体情况 (基本支出 /
+项目支出, 万元 by the heading); 总体绩效目标; 年度重点工作任务 (名称 | 主要实施内容 | 拟投入的资金 |
+期望达到的目标) and 其他需完成的任务（可选填）; then the indicator rows. Task columns are taken from
+each task heading row, because the optional-task heading orders them differently.
+"""
+from __future__ import annotations
+
+import re
+
+from .amounts import is_amount, parse_money, unit_of_label
+from .indicators import IndicatorReader, read_header
+from .records import DepartmentTargetTable, KeyTask, Span
+from .sections import is_heading
+from .text import Line, key
+from .vocab import DEPARTMENT_FIELDS, match_field
+
+_TASK_ROLES = [
+    (re.compile(r"^(任务)?名称$|^重点(工作)?任务名称$"), "name"),
+    (re.compile(r"(主要)?实施内容$|^目标内容$|^(任务)?内容$"), "content"),
+    (re.compile(r"资金|金额|预算"), "amount"),
+    (re.compile(r"期望达到的目标|预期目标|绩效目标|目标\(概述\)"), "outcome"),
+]
+_TASKS_LABEL = re.compile(r"年度重点工作任务|重点工作任务")
+_OPTIONAL_LABEL = re.compile(r"其他需完成的任务|可选")
+
+
+def _task_roles(line: Line) -> tuple[dict[int, str], str] | None:
+    """Column roles of a task heading row, and the money unit its amount heading names."""
+    roles: dict[int, str] = {}
+    unit = "元"
+    for i, cell in line.filled:
+        k = key(cell)
+        for pattern, role in _TASK_ROLES:
+            if pattern.search(k) and role not in roles.values():
+                roles[i] = role
+                if role == "amount":
+                    unit = unit_of_label(cell, default="元")
+                break
+    if "name" in roles.values() and ("content" in roles.values() or "amount" in roles.values()):
+        return roles, unit
+    return None
+
+
+class DepartmentTableReader:
+    def __init__(self, path: str, lines: list[Line], start: int, end: int):
+        self.path, self.lines, self.start, self.end = path, lines, start, end
+
+    def read(self) -> DepartmentTargetTable:
+        lines = self.lines
+        t = DepartmentTargetTable(span=Span(lines[self.start].no, lines[self.start].no))
+        money_unit = "万元"
+        roles: dict[int, str] | None = None
+        task_unit = "元"
+        optional = False
+        current: KeyTask | None = None
+        reader: IndicatorReader | None = None
+        goal_mode = False
+        last = self.start
+        tabbed = lines[self.start].tabbed
+        for i in range(self.start, self.end):
+            line = lines[i]
+            # in a tab-separated table, untabbed lines are titles and page furniture
+            if not line.filled or (tabbed and not line.tabbed) or (not tabbed and len(line.filled) < 2 and not goal_mode):
+                continue
+            if is_heading(line) and not line.tabbed:
+                break
+            last = i
+            cells = line.filled
+            first = key(cells[0][1])
+            # -- indicator part ------------------------------------------------------------------
+            header = read_header(line)
+            if header is not None:
+                if reader is None:
+                    reader = IndicatorReader(header)
+                else:
+                    reader.header = header
+                goal_mode = False
+                roles = None
+                continue
+            if reader is not None:
+                reader.row(line)
+                continue
+            # -- task heading rows -----------------------------------------------------------------
+            found = _task_roles(line)
+            if found is not None:
+                roles, task_unit = found
+                optional = any(_OPTIONAL_LABEL.search(key(c)) for _, c in cells)
+                current = None
+                goal_mode = False
+                continue
+            if roles is not None:
+                if _OPTIONAL_LABEL.search(first) and len(cells) == 1:
+                    optional = True
+                    continue
+                current = self._task_row(t, line, roles, task_unit, optional, current)
+                continue
+            # -- key/value part ------------------------------------------------------------------
+            if "万元" in line.raw:
+                money_unit = "万元"
+            field = match_field(cells[0][1], DEPARTMENT_FIELDS)
+            rest = [c for _, c in cells[1:]]
+            if field == "unit_name" and rest:
+                t.unit_name = rest[0]
+            elif field == "overall_goal":
+                t.overall_goal = "\n".join(rest) if rest else None
+                goal_mode = True
+                continue
+            elif first in ("基本信息",) or "财政供养人员数" in [key(c) for c in rest]:
+                ks = [key(c) for _, c in cells]
+                if "财政供养人员数" in ks:
+                    j = ks.index("财政供养人员数")
+                    if j + 1 < len(ks) and ks[j + 1].isdigit():
+                        t.staff_count = int(ks[j + 1])
+            for j, (_, c) in enumerate(cells):
+                k = key(c)
+                nxt = cells[j + 1][1] if j + 1 < len(cells) else None
+                if nxt is None or not is_amount(nxt):
+                    continue
+                if k == "基本支出" and t.basic_expenditure is None:
+                    t.basic_expenditure = parse_money(nxt, money_unit)
+                elif k == "项目支出" and t.project_expenditure is None:
+                    t.project_expenditure = parse_money(nxt, money_unit)
+            if goal_mode and field is None and not _TASKS_LABEL.search(first):
+                # 总体目标 continues over rows (永登: 目标 1 / 目标 2 / 目标 3)
+                texts = [c for _, c in cells if not re.fullmatch(r"总体(绩效)?目标", key(c))]
+                if texts and not any(is_amount(x) for x in texts) and "预算" not in first:
+                    t.overall_goal = "\n".join(filter(None, [t.overall_goal, *texts]))
+                    continue
+                goal_mode = False
+        if reader is not None:
+            t.indicators, t.warnings = reader.indicators, reader.warnings
+        t.span = Span(lines[self.start].no, lines[last].no)
+        return t
+
+    def _task_row(
+        self,
+        t: DepartmentTargetTable,
+        line: Line,
+        roles: dict[int, str],
+        unit: str,
+        optional: bool,
+        current: KeyTask | None,
+    ) -> KeyTask | None:
+        got: dict[str, str] = {}
+        for col, cell in line.filled:
+            role = roles.get(col)
+            if role is None:
+                if col < min(roles) and (_TASKS_LABEL.search(key(cell)) or _OPTIONAL_LABEL.search(key(cell))):
+                    continue  # the section label printed in a data row
+                if col < min(roles):
+                    continue  # wrapped remains of a label such as "填)"
+                role = _nearest_role(roles, col)
+            got[role] = (got[role] + cell) if role in got else cell
+        if not got:
+            return current
+        name = got.get("name")
+        if name is None and current is not None and current.optional == optional:
+            self._extend(current, got, unit)  # the task's text continues on this row
+            return current
+        if name is not None and current is not None and current.name == "" and current.optional == optional:
+            current.name = name
+            got.pop("name")
+            self._extend(current, got, unit)
+            current.span = current.span.merge(Span(line.no, line.no))
+            return current
+        task = KeyTask(name=name or "", span=Span(line.no, line.no), optional=optional)
+        self._extend(task, {k: v for k, v in got.items() if k != "name"}, unit)
+        t.tasks.append(task)
+        return task
+
+    @staticmethod
+    def _extend(task: KeyTask, got: dict[str, str], unit: str) -> None:
+        for role, text in got.items():
+            if role == "amount":
+                money = parse_money(text, unit)
+                if money is not None:
+                    task.amount = money
+                continue
+            old = getattr(task, role if role != "outcome" else "outcome")
+            setattr(task, role if role != "outcome" else "outcome", (old or "") + text)
+
+
+def _nearest_role(roles: dict[int, str], col: int) -> str:
+    before = [c for c in roles if c <= col]
+    return roles[max(before)] if before else roles[min(roles)]
+
+
+def read_department_table(path: str, lines: list[Line], start: int, end: int) -> DepartmentTargetTable:
+    table = DepartmentTableReader(path, lines, start, end).read()
+    # a task whose name never came is kept only if it has content; its name then says so
+    for task in table.tasks:
+        if not task.name:
+            task.name = (task.content or "")[:30] or "（未命名任务）"
+            table.warnings.append(f"line {task.span.start}: key task without a 名称; named from its content")
+    table.tasks = [x for x in table.tasks if x.name]
+    return table

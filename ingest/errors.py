@@ -1,0 +1,29 @@
+"""Errors raised while reading a document. Each names the file and says why."""
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """A document could not be read; nothing of it was stored."""
+
+    def __init__(self, path: str, reason: str, line: int | None = None):
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+        where = f" (line {line})" if line else ""
+        super().__init__(f"{self.path}: {reason}{where}")
+
+
+class DecodeError(IngestError):
+    """Empty, binary, truncated or not in a supported text encoding."""
+
+
+class LayoutError(IngestError):
+    """No budget disclosure structure recognised (unknown layout or not a budget document)."""
+
+
+class ParseError(IngestError):
+    """A recognised table could not be read completely."""
+
+
+class StoreError(Exception):
+    """The data directory cannot be used (locked by another process, or damaged)."""

@@ -1,0 +1,211 @@
+"""Typed records read from a document, before they become RDF.
+
+Every record keeps the text as printed beside what was parsed from it, and the 1-based line span
+it came from, so that the graph can always point back to the source.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Span:
+    """Lines ``start``..``end`` (1-based, inclusive) of the source text."""
+
+    start: int
+    end: int
+
+    def merge(self, other: "Span | None") -> "Span":
+        if other is None:
+            return self
+        return Span(min(self.start, other.start), max(self.end, other.end))
+
+
+@dataclass(frozen=True)
+class Money:
+    """An exact amount in 元 with the string and unit as printed (金额)."""
+
+    yuan: Decimal
+    printed: str
+    unit: str  # "元" or "万元" — the unit of ``printed``
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed indicator target (指标值): ``≥95%`` → comparator ``≥``, low 95, unit ``%``."""
+
+    raw: str
+    comparator: str | None = None  # ≥ ≤ > < = ~
+    low: Decimal | None = None
+    high: Decimal | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class LevelRef:
+    """An indicator level as read: a standard concept of the SKOS level scheme, or a name the
+    document prints that the standard does not know (``concept`` None)."""
+
+    label: str
+    depth: int  # 1 = 一级指标, 2 = 二级指标
+    concept: str | None = None  # IRI of the standard concept
+    parent: str | None = None  # IRI of the standard 一级 a standard 二级 belongs to
+
+
+@dataclass
+class Indicator:
+    """A 三级指标 row with its 一级/二级 levels and targets (raw strings kept in Target.raw)."""
+
+    text: str
+    level1: LevelRef
+    level2: LevelRef
+    annual: Target | None
+    period: Target | None
+    span: Span
+    order: int = 0
+
+
+@dataclass
+class ProjectTargetTable:
+    """项目绩效目标表 / 项目支出绩效目标表 / 财政项目支出绩效目标申报表: one project."""
+
+    name: str
+    span: Span
+    amount: Money | None = None
+    amount_year: int | None = None
+    total_funds: Money | None = None
+    current_year_appropriation: Money | None = None
+    carry_over: Money | None = None
+    other_funds: Money | None = None
+    project_type: str | None = None
+    project_level: str | None = None
+    competent_department: str | None = None
+    implementing_unit: str | None = None
+    start_year: int | None = None
+    end_year: int | None = None
+    basis: str | None = None
+    summary: str | None = None
+    overall_goal: str | None = None
+    annual_goal: str | None = None
+    indicators: list[Indicator] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class KeyTask:
+    """年度重点工作任务: a task of a department-wide target table."""
+
+    name: str
+    span: Span
+    content: str | None = None
+    amount: Money | None = None
+    outcome: str | None = None
+    optional: bool = False
+
+
+@dataclass
+class DepartmentTargetTable:
+    """部门整体支出绩效目标表 / 部门整体预算绩效目标申报表."""
+
+    span: Span
+    unit_name: str | None = None
+    year: int | None = None
+    staff_count: int | None = None
+    basic_expenditure: Money | None = None
+    project_expenditure: Money | None = None
+    overall_goal: str | None = None
+    tasks: list[KeyTask] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ColumnAmount:
+    heading: str
+    money: Money
+
+
+@dataclass
+class BudgetLine:
+    """One line of a budget table keyed by a classification code (科目编码)."""
+
+    code: str
+    name: str | None  # as printed; None when the table prints the code alone
+    scheme: str  # "functional" | "economic"
+    total: Money | None
+    columns: list[ColumnAmount]
+    span: Span
+
+
+@dataclass
+class BudgetTable:
+    """A budget table (表1–表12) with its coded lines and printed total row (合计)."""
+
+    title: str
+    number: str | None
+    unit: str  # 元 or 万元
+    flow: str  # expenditure | income
+    fund_scope: str
+    expenditure_type: str
+    headings: list[str]
+    lines: list[BudgetLine]
+    total: Money | None
+    span: Span
+    #: the 收支总表 (表1/表4) carry totals only: (label, money) pairs for 勾稽 checks
+    summary_totals: dict[str, Money] = field(default_factory=dict)
+
+
+@dataclass
+class KeyProjectEntry:
+    """An entry of the 重点项目 list: name and amount (万元) as printed."""
+
+    name: str
+    amount: Money | None
+    span: Span
+
+
+@dataclass
+class ProjectDescription:
+    """A narrative 项目经费情况说明 / 重点项目情况 block."""
+
+    name: str
+    span: Span
+    summary: str | None = None
+    basis: str | None = None
+    implementing_unit: str | None = None
+    period: str | None = None
+    amount: Money | None = None
+    goal: str | None = None
+
+
+@dataclass
+class RegionRef:
+    """A region chain, most general first: [(name, level, adcode|None), ...]."""
+
+    chain: list[tuple[str, str, str | None]]
+
+    @property
+    def leaf(self) -> tuple[str, str, str | None]:
+        return self.chain[-1]
+
+
+@dataclass
+class ParsedDocument:
+    """Everything read from one document."""
+
+    path: str
+    sha256: str
+    encoding: str
+    kind: str  # 部门预算 | 单位预算 | 绩效目标表
+    title: str
+    unit_name: str
+    region: RegionRef
+    year: int | None
+    line_count: int
+    projects: list[ProjectTargetTable] = field(default_factory=list)
+    department_targets: list[DepartmentTargetTable] = field(default_factory=list)
+    budget_tables: list[BudgetTable] = field(default_factory=list)
+    key_projects: list[KeyProjectEntry] = field(default_factory=list)
+    descriptions: list[ProjectDescription] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
