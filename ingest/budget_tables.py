@@ -27,6 +27,14 @@ _CODE_HEADINGS = re.compile(r"^(科目编码|科目名称|功能分类科目|功
                             r"经济分类科目编码|经济分类科目名称|部门经济分类科目名称|部门预算支出经济科目|部门预算经济分类科目|"
                             r"项目|类|款|项|类款项|编码|序号|单位名称|\*\*|功能分类科目编码类款项|经济分类科目编码类款)$")
 _TOTAL_ROW = re.compile(r"^\s*(?:合\s*计|总\s*计|小\s*计)\s*\t*\s*((?:\d{1,3}(?:\s*,\s*\d{3})+|\d+)(?:\.\d+)?)(?![\d])")
+# column headings of amount columns, longest first (layout text loses column positions, so the
+# headings are matched by vocabulary and paired with a row's amounts only when the counts agree)
+_AMOUNT_HEADINGS = re.compile("|".join(sorted([
+    "合计", "小计", "总计", "基本支出", "项目支出", "人员经费", "公用经费", "财政拨款收入", "财政拨款",
+    "一般公共预算", "政府性基金预算", "国有资本经营预算", "事业收入", "事业单位经营收入", "经营收入", "其他收入",
+    "上年结转", "上年结余", "财政专户拨款", "其他资金", "事业单位经营支出", "对附属单位补助支出", "上缴上级支出",
+    "结转下年", "预算数", "支出合计", "教育收费", "其他专户收入拨款", "上级补助收入", "附属单位上缴收入",
+    "用事业基金弥补收支差额"], key=len, reverse=True)))
 _SUMMARY_LABELS = re.compile(r"(收入总计|支出总计|本年收入合计|本年支出合计|收\s*入\s*总\s*计|支\s*出\s*总\s*计)")
 
 
@@ -109,6 +117,10 @@ class BudgetTableReader:
         summary: dict[str, Money] = {}
         prose = 0
         last = self.unit_idx
+        body = [ln for ln in lines[self.unit_idx + 1 : self.end] if ln.filled]
+        # one cell per line: almost no line holds text followed by a number (layout rows do)
+        if body and sum(1 for ln in body if not ln.tabbed and not re.search(r"\S\s+-?\d", ln.text)) > 0.8 * len(body):
+            return self._read_stream(body, title, number, unit, flow, fund, etype)
         for i in range(self.unit_idx + 1, self.end):
             line = lines[i]
             if not line.filled:
@@ -134,11 +146,15 @@ class BudgetTableReader:
                 last = i
             if not amounts and not rows:
                 # heading rows: remember what each column is called
-                for c, x in line.filled:
-                    if not _CODE_HEADINGS.match(key(x)):
-                        if line.tabbed:
+                if line.tabbed:
+                    for c, x in line.filled:
+                        if not _CODE_HEADINGS.match(key(x)):
                             headings[c] = x
-                        layout_headings.append(x)
+                else:
+                    # group headings (支出预算) sit on their own line: keep the line naming the most columns
+                    words = [m.group(0) for m in _AMOUNT_HEADINGS.finditer(key(line.text))]
+                    if len(words) >= max(2, len(layout_headings)):
+                        layout_headings = words
                 continue
             if not amounts and len(line.text) > 40:
                 prose += 1
@@ -155,6 +171,59 @@ class BudgetTableReader:
         return BudgetTable(title=title, number=number, unit=unit, flow=flow, fund_scope=fund,
                            expenditure_type=etype, headings=cols, lines=rows, total=total, span=span,
                            summary_totals={k: v for k, v in summary.items() if v is not None})
+
+    def _read_stream(self, body: list[Line], title, number, unit, flow, fund, etype) -> BudgetTable | None:
+        """One cell per line: a code, its name and its amounts follow each other on separate lines."""
+        cells = [(ln.no, ln.text) for ln in body if not is_heading(ln)]
+        rows: list[BudgetLine] = []
+        total: Money | None = None
+        i, n = 0, len(cells)
+
+        def is_name(j: int) -> bool:
+            return j < n and bool(re.search(f"[{_CJK}]", cells[j][1])) and not is_amount(cells[j][1])
+
+        while i < n:
+            no, text = cells[i]
+            if _TOTAL_ROW.match(text + " 0") and i + 1 < n and is_amount(cells[i + 1][1]) and total is None:
+                total = parse_money(cells[i + 1][1], unit)
+                i += 2
+                continue
+            m = re.fullmatch(r"\[?(\d{7}|\d{5}|\d{3})\]?(?![\d.,，])\s*(\D.*)?", text)
+            if not m:
+                i += 1
+                continue
+            code, name = m.group(1), ((m.group(2) or "").strip() or None)
+            j = i + 1
+            while name is None and len(code) < 7 and j < n and re.fullmatch(r"\d{2}", cells[j][1]):
+                code += cells[j][1]
+                j += 1
+            if name is None and is_name(j):
+                name = cells[j][1]
+                j += 1
+            if name is None and not (len(code) == 7 and j < n and is_amount(cells[j][1])):
+                i += 1
+                continue
+            amounts: list[str] = []
+            while j < n and is_amount(cells[j][1]):
+                if re.fullmatch(r"\d{1,3}", cells[j][1]) and j + 1 < n and re.match(r"\[\d{3,7}\]", cells[j + 1][1]):
+                    break  # the next row's serial number (序号) before its bracketed code
+                nxt = re.fullmatch(r"\d{3}|\d{5}|\d{7}", cells[j][1])
+                if nxt and (is_name(j + 1) or (amounts and len(cells[j][1]) == 7 and name is None)):
+                    break  # the next row's code
+                amounts.append(cells[j][1])
+                j += 1
+            rows.append(BudgetLine(code=code, name=name, scheme=_scheme(code), total=None,
+                                   columns=[ColumnAmount(str(k), parse_money(a, "元")) for k, a in enumerate(amounts)],
+                                   span=Span(no, cells[j - 1][0])))
+            i = j
+        if not rows:
+            return None
+        for row in rows:
+            row.columns = self._name_columns(row, {}, [], unit)
+            if row.columns:
+                row.total = row.columns[0].money
+        return BudgetTable(title=title, number=number, unit=unit, flow=flow, fund_scope=fund, expenditure_type=etype,
+                           headings=[], lines=rows, total=total, span=Span(body[0].no, body[-1].no))
 
     # -- coded lines ----------------------------------------------------------------------------
     def _codes(self, line: Line) -> list[BudgetLine]:
@@ -246,9 +315,8 @@ class BudgetTableReader:
             for h, money in moneys:
                 named.append(ColumnAmount(headings[int(h)], money))
             return named
-        amount_heads = [h for h in layout if not _CODE_HEADINGS.match(key(h))]
-        if len(amount_heads) == len(moneys):
-            return [ColumnAmount(h, m) for h, (_, m) in zip(amount_heads, moneys)]
+        if layout and len(layout) == len(moneys):
+            return [ColumnAmount(h, m) for h, (_, m) in zip(layout, moneys)]
         return [ColumnAmount("合计" if n == 0 else f"第{n + 1}栏", m) for n, (_, m) in enumerate(moneys)]
 
 
@@ -261,12 +329,15 @@ def _next_is_code(s: str, am: re.Match) -> bool:
     return bool(re.match(rf"(\s{{1,6}}\d{{2}}(?!\d)){{0,2}}\s*[{_CJK}]", rest))
 
 
+_NUMBER_IN = re.compile(r"\d\.\d|\d{1,3}(,\d{3})+|\d{4,}")
+
+
 def _label_amounts(line: Line) -> list[tuple[str, str]]:
     out = []
     cells = line.filled
     for j, (_, c) in enumerate(cells):
         k = key(c)
-        if not k or is_amount(c) or not re.search(f"[{_CJK}]", k):
+        if not k or is_amount(c) or not re.search(f"[{_CJK}]", k) or _NUMBER_IN.search(k):
             continue
         if j + 1 < len(cells) and is_amount(cells[j + 1][1]):
             out.append((k, cells[j + 1][1]))

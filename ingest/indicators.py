@@ -128,7 +128,8 @@ class IndicatorReader:
         return LevelRef(UNSPECIFIED_L2, 2)
 
     # -- rows ----------------------------------------------------------------------------------
-    def row(self, line: Line) -> None:
+    def row(self, line: Line, text_col: int | None = None) -> None:
+        """Read one row; ``text_col`` names a column known to hold the 三级 text (cell-per-line input)."""
         tokens = [(i, c) for i, c in line.filled]
         while tokens and is_section_label(tokens[0][1]):
             tokens = tokens[1:]
@@ -144,7 +145,7 @@ class IndicatorReader:
                 values.append((col, cell))
                 continue
             nxt = tokens[j + 1][1] if j + 1 < len(tokens) else None
-            ref = self._level_of(cell, nxt)
+            ref = None if col == text_col else self._level_of(cell, nxt)
             # a level name is read once per row: 满意度指标 | 服务对象满意度 | 服务对象满意度 | ≥90%
             # prints the 二级 name again as the 三级 indicator
             if ref is not None and ref.depth not in depths_seen and not (ref.depth == 1 and 2 in depths_seen):
@@ -218,6 +219,7 @@ def read_stream(cells: list[tuple[int, str]], header: IndicatorHeader) -> tuple[
     reader = IndicatorReader(header)
     k = header.nvalues
     pending: list[tuple[int, str]] | None = None
+    last_level: str | None = None
 
     def flush() -> None:
         nonlocal pending
@@ -230,7 +232,7 @@ def read_stream(cells: list[tuple[int, str]], header: IndicatorHeader) -> tuple[
             for (col, _), (_, v) in zip(cols, pending[1:]):
                 row[col] = v
             width = max(row) + 1
-            reader.row(Line(no, "", tuple(row.get(i, "") for i in range(width))))
+            reader.row(Line(no, "", tuple(row.get(i, "") for i in range(width))), text_col=l3col)
         pending = None
 
     for no, cell in cells:
@@ -240,11 +242,14 @@ def read_stream(cells: list[tuple[int, str]], header: IndicatorHeader) -> tuple[
             pending.append((no, cell))
             continue
         flush()
-        if level1_of(cell) or level2_of(cell):
+        # a level name printed again right after itself is the 三级 indicator (服务对象满意度 | 服务对象满意度)
+        if (level1_of(cell) or level2_of(cell)) and key(cell) != last_level:
             lv = reader._level_of(cell, None)
             if lv is not None:
                 reader._set_l1(lv) if lv.depth == 1 else reader._set_l2(lv)
+            last_level = key(cell)
             continue
+        last_level = None
         pending = [(no, cell)]
     flush()
     return reader.indicators, reader.warnings

@@ -294,13 +294,28 @@ class _Mapper:
         self.add(tiri, BKG.budgetUnit, self.unit)
         self.year(tiri, self.doc.year)
         self.provenance(tiri, t.span)
+        if t.total is not None:
+            self.add(tiri, BKG.printedTotal, Literal(t.total.yuan, datatype=XSD.decimal))
+        for n, (label, m) in enumerate(t.summary_totals.items(), start=1):
+            # rows without a code (收支总表 totals, 表12 project categories), kept for 勾稽 checks
+            row = URIRef(f"{tiri}/s{n}")
+            self.add(tiri, BKG.summaryRow, row)
+            self.add(row, RDFS.label, Literal(label))
+            self.add(row, BKG.amount, Literal(m.yuan, datatype=XSD.decimal))
+            self.add(row, BKG.amountPrinted, Literal(m.printed))
         for line in t.lines:
             if line.name:
                 self.code_names.setdefault((line.scheme, line.code), []).append(line.name)
             else:
                 self.code_names.setdefault((line.scheme, line.code), [])
             if line.total is None:
-                continue  # a code printed with empty cells: a concept, but no amount to observe
+                # a code printed with empty cells: no amount to observe, but its name counts
+                if line.name:
+                    m = self.unique(URIRef(f"{tiri}/listed/{line.code}"))
+                    self.add(tiri, BKG.listsCode, concept_iri(line.scheme, line.code))
+                    self.add(m, BKG.listsCode, concept_iri(line.scheme, line.code))
+                    self.add(m, BKG.printedName, Literal(line.name))
+                continue
             l = self.unique(mint("line", tiri, line.code))
             c = concept_iri(line.scheme, line.code)
             self.add(l, RDF.type, BKG.BudgetLine)

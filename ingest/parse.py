@@ -12,7 +12,7 @@ from .descriptions import read_description
 from .errors import IngestError, LayoutError, ParseError
 from .key_projects import read_key_projects
 from .project_targets import read_project_table
-from .records import ParsedDocument
+from .records import BudgetTable, ParsedDocument
 from .regions import resolve
 from .sections import Block, find_blocks
 from .text import Line, SourceText, key, read_source, split_lines
@@ -33,7 +33,8 @@ def _title_area(lines: list[Line], blocks: list[Block]) -> list[Line]:
 
 
 def _doc_kind(title_lines: list[Line]) -> str:
-    head = key(" ".join(ln.text for ln in title_lines))
+    # the title proper: a table of contents below it names other tables (…部门预算经济分类…)
+    head = key(" ".join(ln.text for ln in title_lines[:3]))
     if "部门预算" in head:
         return "部门预算"
     if "单位预算" in head:
@@ -53,6 +54,20 @@ def _unit_name(lines: list[Line], doc: ParsedDocument) -> str | None:
     if names:
         return names.most_common(1)[0][0]
     return None
+
+
+def _continues(prev: BudgetTable, table: BudgetTable) -> bool:
+    """A table split across pages: the same title (and number) again, its rows continuing."""
+    return bool(table.title) and table.title == prev.title and table.number == prev.number and table.unit == prev.unit
+
+
+def _merge(prev: BudgetTable, table: BudgetTable) -> None:
+    seen = {ln.code for ln in prev.lines}
+    prev.lines.extend(ln for ln in table.lines if ln.code not in seen)
+    prev.total = prev.total or table.total
+    for k, v in table.summary_totals.items():
+        prev.summary_totals.setdefault(k, v)
+    prev.span = prev.span.merge(table.span)
 
 
 def parse_source(src: SourceText) -> ParsedDocument:
@@ -78,7 +93,11 @@ def parse_source(src: SourceText) -> ParsedDocument:
                 doc.department_targets.append(dt)
             elif b.kind == "budget":
                 table = read_budget_table(path, lines, b.start, b.end, floor)
-                if table is not None:
+                if table is None:
+                    pass
+                elif doc.budget_tables and _continues(doc.budget_tables[-1], table):
+                    _merge(doc.budget_tables[-1], table)
+                else:
                     doc.budget_tables.append(table)
             elif b.kind == "keyprojects":
                 doc.key_projects.extend(read_key_projects(lines, b.start, b.end))

@@ -15,7 +15,7 @@ from .indicators import IndicatorHeader, IndicatorReader, is_section_label, read
 from .records import ProjectTargetTable, Span
 from .sections import is_heading, is_title
 from .text import Line, key
-from .vocab import PROJECT_FIELDS, match_field
+from .vocab import ANNUAL_VALUE, INDICATOR_HEADER, PERIOD_VALUE, PROJECT_FIELDS, match_field
 
 _YEAR = re.compile(r"(20\d{2}|19\d{2})")
 _LABEL_VALUE = re.compile(r"^([^：:]{2,14})[：:]\s*(.+)$")
@@ -31,7 +31,7 @@ def _synthetic_header(lines: list[Line], i: int) -> tuple[IndicatorHeader | None
             j += 1
             continue
         k = key(line.text)
-        if is_section_label(k) or re.search(r"指标$|指标值$|目标值$|指标内容$|指标名称$", k):
+        if is_section_label(k) or k in ("一级指标", "二级指标") or INDICATOR_HEADER.match(k) or PERIOD_VALUE.match(k) or ANNUAL_VALUE.match(k):
             cells.append(line.text)
             j += 1
             continue

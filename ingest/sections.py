@@ -45,9 +45,14 @@ def is_heading(line: Line) -> bool:
             and not _TABLE_ROW_NUMBER.search(line.text))
 
 
+# page furniture between table rows: "(2024 年度)", "第 3 页", "- 3 -", "单位：万元", "附件 2"
+_FURNITURE = re.compile(r"^[(（]\d{4}年度?[)）]$|^第\d+页(共\d+页)?$|^-\d+-$|^(金额)?单位:(万元|元)$|^附件\d*$|^续表$")
+
+
 def is_title(line: Line) -> bool:
+    """A table title or page furniture, never a table cell."""
     t = key(line.text)
-    return bool(t) and len(t) < 60 and bool(PROJECT_TITLE.search(t) or DEPARTMENT_TITLE.search(t))
+    return bool(t) and len(t) < 60 and bool(PROJECT_TITLE.search(t) or DEPARTMENT_TITLE.search(t) or _FURNITURE.match(t))
 
 
 def cell_mode(lines: list[Line], start: int) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,13 +29,14 @@ def _nt(graph: Graph) -> str:
     return graph.serialize(format="nt")
 
 
-def preferred_name(names: list[str]) -> str | None:
-    """The name to use as skos:prefLabel among the variants printed: without line-wrap spaces,
-    then the most frequent, then the shortest."""
-    if not names:
+def preferred_name(counts: dict[str, int]) -> str | None:
+    """The variant to use as skos:prefLabel among the names printed for a code: without line-wrap
+    spaces, with the full-width brackets of the national code list (维修（护）费, not 维修(护)费),
+    then the most printed, then the shortest."""
+    if not counts:
         return None
-    clean = [n for n in names if not _CJK_SPACE.search(n)] or names
-    return sorted(set(clean), key=lambda n: (-clean.count(n), len(n), n))[0]
+    return min(counts, key=lambda n: (bool(_CJK_SPACE.search(n)), bool(re.search(r"[()\[\]]", n)),
+                                      -counts[n], len(n), n))
 
 
 class GraphStore(ABC):
@@ -125,13 +126,18 @@ class OxigraphStore(GraphStore):
         res = self.ox.query(f"SELECT ?g ?h WHERE {{ GRAPH ?g {{ ?g <{BKG.contentHash}> ?h }} }}")
         return {r["g"].value: r["h"].value for r in res}
 
-    def _existing_prefs(self, concepts: Iterable[URIRef]) -> dict[str, str]:
-        values = " ".join(f"<{c}>" for c in concepts)
-        if not values:
+    def _names_elsewhere(self, concepts: list[URIRef], graph: URIRef) -> dict[str, dict[str, int]]:
+        """Names other documents print for these codes: concept → {name: times printed}."""
+        if not concepts:
             return {}
-        q = (f"SELECT ?c ?l WHERE {{ VALUES ?c {{ {values} }} GRAPH <{SHARED_GRAPH}> "
-             f"{{ ?c <{SKOS.prefLabel}> ?l }} }}")
-        return {r["c"].value: r["l"].value for r in self.ox.query(q)}
+        values = " ".join(f"<{c}>" for c in concepts)
+        q = (f"SELECT ?c ?name (COUNT(*) AS ?n) WHERE {{ VALUES ?c {{ {values} }} GRAPH ?g {{ "
+             f"{{ ?x <{BKG.classification}> ?c ; <{BKG.printedName}> ?name }} UNION "
+             f"{{ ?x <{BKG.listsCode}> ?c ; <{BKG.printedName}> ?name }} }} FILTER(?g != <{graph}>) }} GROUP BY ?c ?name")
+        out: dict[str, dict[str, int]] = {}
+        for r in self.ox.query(q):
+            out.setdefault(r["c"].value, {})[r["name"].value] = int(r["n"].value)
+        return out
 
     def commit(self, mapped: Mapped) -> bool:
         if self.read_only:
@@ -146,18 +152,27 @@ class OxigraphStore(GraphStore):
         shared = Graph()
         for t in mapped.shared:
             shared.add(t)
-        # classification concepts: the first document to print a code names it (prefLabel);
-        # other names printed later are kept as skos:altLabel
-        existing = self._existing_prefs(concept_iri(s, c) for (s, c) in mapped.code_names)
-        for (scheme, code), names in mapped.code_names.items():
-            prefix_codes = [code[:n] for n in (3, 5, 7) if n < len(code)]
-            for parent in prefix_codes:
-                shared += concept_triples(scheme, parent, None, [])
-            pref = existing.get(str(concept_iri(scheme, code))) or preferred_name(names)
-            shared += concept_triples(scheme, code, pref if str(concept_iri(scheme, code)) not in existing else None,
-                                      [n for n in names if n != pref])
+        # classification concepts are named from every document that prints them: the preferred
+        # variant is skos:prefLabel, the others skos:altLabel — recomputed for the codes this
+        # document prints, so the result does not depend on the order documents arrive in
         g = mapped.graph_iri
-        update = (f"DROP SILENT GRAPH <{g}> ;\nINSERT DATA {{ GRAPH <{g}> {{\n{_nt(doc_graph)}\n}} "
+        concepts = [concept_iri(sc, c) for (sc, c) in mapped.code_names]
+        elsewhere = self._names_elsewhere(concepts, g)
+        for (scheme, code), names in mapped.code_names.items():
+            for parent in (code[:n] for n in (3, 5) if n < len(code)):
+                shared += concept_triples(scheme, parent, None, [])
+            counts = dict(elsewhere.get(str(concept_iri(scheme, code)), {}))
+            for n in names:
+                counts[n] = counts.get(n, 0) + 1
+            pref = preferred_name(counts)
+            shared += concept_triples(scheme, code, pref, [n for n in counts if n != pref])
+        relabel = ""
+        if concepts:
+            values = " ".join(f"<{c}>" for c in concepts)
+            relabel = (f"DELETE {{ GRAPH <{SHARED_GRAPH}> {{ ?c <{SKOS.prefLabel}> ?p . ?c <{SKOS.altLabel}> ?a }} }} "
+                       f"WHERE {{ VALUES ?c {{ {values} }} GRAPH <{SHARED_GRAPH}> {{ "
+                       f"OPTIONAL {{ ?c <{SKOS.prefLabel}> ?p }} OPTIONAL {{ ?c <{SKOS.altLabel}> ?a }} }} }} ;\n")
+        update = (f"DROP SILENT GRAPH <{g}> ;\n{relabel}INSERT DATA {{ GRAPH <{g}> {{\n{_nt(doc_graph)}\n}} "
                   f"GRAPH <{SHARED_GRAPH}> {{\n{_nt(shared)}\n}} }}")
         try:
             self.ox.update(update)
@@ -204,10 +219,8 @@ class OxigraphStore(GraphStore):
         return len(self.ox)
 
     def close(self) -> None:
-        try:
+        if not self.read_only:
             self.ox.flush()
-        except OSError:
-            pass
         del self.ox
         self.dataset = None  # type: ignore[assignment]
 
