@@ -186,6 +186,115 @@ def check(data: Optional[Path] = DataOpt,
     raise typer.Exit(0)
 
 
+def _engine(data: Optional[Path]):
+    from index.search import IndexUnavailable, SearchEngine
+
+    d = data_dir(data)
+    try:
+        return SearchEngine(d)
+    except IndexUnavailable as exc:
+        fail(str(exc), 2)
+
+
+def _sparql_iris(data: Optional[Path], query: Optional[str]) -> Optional[set[str]]:
+    """IRIs bound by the first variable of a SELECT (the candidates to rank)."""
+    if not query:
+        return None
+    from api.sparql import QueryInvalid, QueryRefused, execute
+
+    if query.startswith("@"):
+        query = Path(query[1:]).read_text(encoding="utf-8")
+    store = _open(data, read_only=True)
+    try:
+        result = execute(store, query)
+        if result.form != "SELECT":
+            fail("--sparql needs a SELECT query whose first variable binds the IRIs to search among", 2)
+        first = result.value.variables[0]
+        return {row[first].value for row in result.value if row[first] is not None}
+    except QueryRefused as exc:
+        fail(f"query refused: {exc}", 2)
+    except QueryInvalid as exc:
+        fail(f"malformed query: {exc}", 2)
+    finally:
+        store.close()
+
+
+def _print_results(results: list[dict]) -> None:
+    if not results:
+        typer.echo("（没有结果）no results")
+    for n, r in enumerate(results, start=1):
+        amount = f"{float(r['amount']):,.2f} 元" if r.get("amount") is not None else "—"
+        where = " ".join(str(x) for x in (r.get("town"), r.get("year")) if x)
+        parent = f" ← {r['project']['name']}" if r.get("project") else ""
+        typer.echo(f"{n:2}. [{r['kind']}] {r['name']}{parent}")
+        typer.echo(f"    {where} · {r.get('unit') or ''} · {amount} · score {r['score']:.4f}")
+        if r.get("reason"):
+            typer.echo(f"    why: {r['reason']['summary']}")
+        typer.echo(f"    {r['iri']}")
+
+
+@app.command()
+def search(text: str = typer.Argument("", help="the question, in Chinese"),
+           kind: Optional[str] = typer.Option(None, "--kind", help="project | indicator | task | all (default all)"),
+           town: Optional[str] = typer.Option(None, "--town", help="region name, e.g. 清溪 / 清溪镇 / 东莞"),
+           year: Optional[int] = typer.Option(None, "--year"),
+           top: int = typer.Option(10, "--top", min=1, max=1000),
+           sparql_filter: Optional[str] = typer.Option(None, "--sparql", help="SELECT whose first variable binds the IRIs to search among (text or @file)"),
+           as_json: bool = typer.Option(False, "--json", help="a JSON array of result objects"),
+           batch: Optional[Path] = typer.Option(None, "--batch", help="file with one query per line; prints JSON Lines"),
+           no_parse: bool = typer.Option(False, "--no-parse", help="do not read filters (place, year, amount …) from the words"),
+           explain: bool = typer.Option(False, "--explain", help="print how the question was understood"),
+           data: Optional[Path] = DataOpt) -> None:
+    """Hybrid semantic + lexical search over projects, indicators and key tasks."""
+    if kind is not None and kind not in ("project", "indicator", "task", "all"):
+        fail(f"--kind must be project, indicator, task or all (got {kind!r})", 2)
+    iris = _sparql_iris(data, sparql_filter)
+    engine = _engine(data)
+    if batch is not None:
+        try:
+            lines = [ln.strip() for ln in batch.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        except OSError as exc:
+            fail(f"{batch}: cannot read ({exc.strerror})", 2)
+        for q in lines:
+            res = engine.search(q, kind=kind, town=town, year=year, top=top, iris=iris, parse=not no_parse)
+            line = {"query": q, "results": res["results"]}
+            if "interpretation" in res:
+                line["interpretation"] = res["interpretation"]
+            typer.echo(json.dumps(line, ensure_ascii=False))
+        return
+    res = engine.search(text, kind=kind, town=town, year=year, top=top, iris=iris, parse=not no_parse)
+    if explain and "interpretation" in res:
+        typer.echo(json.dumps(res["interpretation"], ensure_ascii=False, indent=1), err=as_json)
+    if as_json:
+        typer.echo(json.dumps(res["results"], ensure_ascii=False, indent=1))
+    else:
+        _print_results(res["results"])
+
+
+@app.command()
+def similar(iri: str = typer.Argument(..., help="IRI of a project (or indicator / key task)"),
+            other_towns: bool = typer.Option(False, "--other-towns", help="only items of other regions"),
+            top: int = typer.Option(10, "--top", min=1, max=1000),
+            as_json: bool = typer.Option(False, "--json"),
+            data: Optional[Path] = DataOpt) -> None:
+    """Comparable items: the same kind of spending elsewhere, with the reason."""
+    engine = _engine(data)
+    try:
+        results = engine.similar(iri, other_towns=other_towns, top=top)
+    except KeyError:
+        fail(f"{iri}: not a project, indicator or key task of this data directory", 2)
+    if as_json:
+        typer.echo(json.dumps(results, ensure_ascii=False, indent=1))
+    else:
+        _print_results(results)
+
+
+@app.command()
+def reindex(data: Optional[Path] = DataOpt) -> None:
+    """Rebuild the search index (e.g. after choosing another model with BUDGETKG_MODEL)."""
+    _update_index(data)
+
+
 def main() -> None:
     app()
 

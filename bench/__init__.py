@@ -1,0 +1,1 @@
+"""Benchmark helpers: a synthetic corpus generator (:mod:`bench.generate`)."""

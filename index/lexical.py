@@ -1,0 +1,96 @@
+"""Lexical retrieval: jieba tokens → BM25 (bm25s).
+
+jieba splits 维修（护）费 at its brackets, so texts are first turned into *search keys* (NFKC,
+lower case, brackets and quotes removed) and jieba gets a user dictionary of the ontology's
+classification names and indicator-level names in the same key form. Labels themselves are never
+changed; only these keys are.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+_DROP = re.compile(r"[\s()（）\[\]【】“”\"'‘’《》<>〈〉、，,。．.；;：:！!？?·/／\\|｜—\-_~～…%％+＋=]+")
+_HAN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_STOPCHARS = frozenset("的了和与及或等是在对为以于将把被由其之中有")
+STOPWORDS = frozenset("的 了 和 与 及 或 等 是 在 对 为 以 于 将 把 被 由 其 之 中 有 哪些 哪个 什么 怎么 如何 多少 吗 呢 啊 吧".split())
+
+
+def search_key(text: str) -> str:
+    """Matching form of a text: NFKC, lower case, no brackets/quotes/punctuation."""
+    return _DROP.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+
+
+class Tokenizer:
+    """A private jieba tokenizer with budgetkg's user dictionary (jieba's global one stays untouched)."""
+
+    def __init__(self, words: list[str] | None = None, ngrams: bool = True):
+        self.ngrams = ngrams
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        self.jieba = jieba.Tokenizer()
+        self.jieba.initialize()
+        for w in words or []:
+            k = search_key(w).replace(" ", "")
+            if len(k) >= 2:
+                self.jieba.add_word(k, freq=2000)
+
+    def tokens(self, text: str) -> list[str]:
+        """jieba words (search mode) plus character bigrams and single characters of Chinese runs:
+        jieba's dictionary lacks much officialese (外包 comes out as 外 | 包) and paraphrases share
+        characters more often than words (修好 / 维修). Measured on the dev queries: jieba alone
+        nDCG@10 0.921, + bigrams 0.928, + unigrams 0.949."""
+        out = []
+        for part in search_key(text).split():
+            for tok in self.jieba.lcut_for_search(part):
+                tok = tok.strip()
+                if tok and tok not in STOPWORDS:
+                    out.append(tok)
+            if self.ngrams:
+                for run in _HAN.findall(part):
+                    out.extend("_" + run[i : i + 2] for i in range(len(run) - 1))
+                out.extend("~" + ch for ch in part if "\u4e00" <= ch <= "\u9fff" and ch not in _STOPCHARS)
+        return out
+
+
+class BM25Index:
+    """BM25 over items (one document per item: all its texts, its name counted twice)."""
+
+    def __init__(self, retriever, vocab: set[str]):
+        self.retriever = retriever
+        self.vocab = vocab
+
+    @classmethod
+    def build(cls, docs: list[list[str]]) -> "BM25Index":
+        import bm25s
+
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever.index([d if d else ["∅"] for d in docs], show_progress=False)
+        return cls(retriever, set(retriever.vocab_dict))
+
+    def scores(self, query_tokens: list[str], mask: np.ndarray | None = None) -> np.ndarray:
+        toks = [t for t in query_tokens if t in self.vocab]
+        n = self.retriever.scores["num_docs"]
+        if not toks:
+            return np.zeros(n, dtype=np.float32)
+        s = self.retriever.get_scores(toks, weight_mask=mask)
+        return np.asarray(s, dtype=np.float32)
+
+    def save(self, path: Path) -> None:
+        self.retriever.save(str(path))
+        (path / "budgetkg-vocab.json").write_text(json.dumps(sorted(self.vocab), ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "BM25Index":
+        import bm25s
+
+        retriever = bm25s.BM25.load(str(path), mmap=True)
+        vocab = set(json.loads((path / "budgetkg-vocab.json").read_text(encoding="utf-8")))
+        return cls(retriever, vocab)
