@@ -1,0 +1,1 @@
+"""HTTP API, SPARQL endpoint, web pages and CLI of budgetkg."""

@@ -1,0 +1,58 @@
+"""The app factory: one FastAPI app over one data directory.
+
+Everything heavy (graph store, embedding model, FAISS, BM25) is loaded once at start-up and kept
+on ``app.state``; views reach it through :func:`state`.
+"""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    sparql_timeout: float = 30.0  # seconds
+    result_cap: int = 10_000  # rows returned by /sparql at most
+    load_model: bool = True
+
+
+def state(request: Request):
+    """The loaded resources of the app serving this request (``store``, ``engine``, ``settings``)."""
+    return request.app.state
+
+
+def create_app(settings: Settings) -> FastAPI:
+    from ingest.store import open_store
+    from index.search import SearchEngine
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.settings = settings
+        # the server holds the store's write lock although it never writes: `budgetkg ingest` into a
+        # served data directory is refused with a clear message instead of racing the readers, while
+        # read-only CLI commands (`sparql`, `search`) keep working beside it
+        app.state.store = open_store(settings.data_dir, read_only=False)
+        app.state.engine = SearchEngine(settings.data_dir, load_model=settings.load_model)
+        try:
+            yield
+        finally:
+            app.state.store.close()
+
+    app = FastAPI(
+        title="budgetkg",
+        description="预算公开知识图谱：SPARQL 查询、语义检索与可比项目。Knowledge graph and semantic search over Chinese government budget disclosures.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    from api.views import register
+
+    register(app)
+    return app

@@ -1,0 +1,18 @@
+"""Views grouped by resource. Each module exposes a ``router``; :func:`register` mounts them."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def register(app: FastAPI) -> None:
+    from fastapi.staticfiles import StaticFiles
+
+    from api.app import STATIC
+    from api import sparql_endpoint
+    from api.views import pages, resources, search
+
+    app.include_router(sparql_endpoint.router)
+    app.include_router(search.router)
+    app.include_router(resources.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
