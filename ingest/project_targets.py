@@ -49,6 +49,7 @@ class ProjectTableReader:
         self.labels: dict[str, str] = {}  # field → label as printed (carries units such as （元）)
         self.current: str | None = None
         self.goal_part: str | None = None
+        self.goal_cols: dict[int, str] = {}
 
     # -- key/value part -----------------------------------------------------------------------
     def _take(self, no: int, cell: str) -> None:
@@ -72,6 +73,32 @@ class ProjectTableReader:
         if self.current is None:
             return
         self.values.setdefault(self.current, []).append((no, cell))
+
+    def _goal_columns(self, line: Line) -> bool:
+        """申报表 print 长期目标 | 年度目标 side by side, their texts in the row(s) below: remember
+        which column is which (returns True for that heading row)."""
+        fields = {col: match_field(cell, PROJECT_FIELDS) for col, cell in line.filled}
+        goal = {col: f for col, f in fields.items() if f in ("overall_goal", "annual_goal")}
+        if len(set(goal.values())) == 2 and line.tabbed:
+            for col, f in fields.items():
+                if f is not None:
+                    self.labels.setdefault(f, dict(line.filled)[col])
+            self.goal_cols = goal
+            self.current = None
+            return True
+        if self.goal_cols and any(f is not None and f not in ("goals",) for f in fields.values()):
+            self.goal_cols = {}  # a new label row: the goal texts are over
+        return False
+
+    def _goal_targets(self, line: Line) -> dict[int, str]:
+        """Column → goal field for a row under a side-by-side goal heading (nearest heading column)."""
+        cols = sorted(self.goal_cols)
+        out = {}
+        for col, _ in line.filled:
+            nearest = min(cols, key=lambda c: (abs(c - col), c))
+            if match_field(dict(line.filled)[col], PROJECT_FIELDS) is None:
+                out[col] = self.goal_cols[nearest]
+        return out
 
     def _mode(self) -> str:
         first = self.lines[self.start]
@@ -107,8 +134,14 @@ class ProjectTableReader:
                     header, i = _synthetic_header(lines, i)
                     if header is not None:
                         break
-            for _, cell in line.filled:
-                self._take(line.no, cell)
+            if self._goal_columns(line):
+                i += 1
+                continue
+            for col, cell in line.filled:
+                if self.goal_cols and col in self._goal_targets(line):
+                    self.values.setdefault(self._goal_targets(line)[col], []).append((line.no, cell))
+                else:
+                    self._take(line.no, cell)
             i += 1
         table = self._build()
         if header is None:

@@ -16,7 +16,9 @@ from pathlib import Path
 from .records import RegionRef
 
 LEVELS = {0: "province", 1: "prefecture", 2: "county"}
-_TOWN = re.compile(r"([\u4e00-\u9fff]{1,8}?(?:街道办事处|街道|镇|乡))")
+_TOWN = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:街道办事处|街道|镇|乡))")
+# 住房和城乡建设局 is not a 乡: a town name holds no conjunction and 城乡 is not a town
+_NOT_TOWN = re.compile(r"[和及与]|城乡$|城镇$|乡镇$")
 _SUFFIX = re.compile(r"(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|地区|街道办事处|街道|新区|省|市|县|区|镇|乡|盟|旗)$")
 
 
@@ -113,6 +115,8 @@ def resolve(unit_name: str, context: str) -> RegionRef:
             chain.append((d.name, d.level, d.adcode))
     remainder = rest[pos:].replace("人民政府", "")
     town = _TOWN.match(remainder)
+    if town and _NOT_TOWN.search(town.group(1)):
+        town = None
     if town:
         chain.append((_town_label(town.group(1)), "town", None))
     elif found and found[-1].level == "prefecture" and remainder:
