@@ -156,7 +156,8 @@ class BudgetTableReader:
                     if len(words) >= max(2, len(layout_headings)):
                         layout_headings = words
                 continue
-            if not amounts and len(line.text) > 40:
+            # two lines of prose in a row end the table (a repeated page heading is not prose)
+            if not amounts and len(key(line.text)) > 40 and not _AMOUNT_HEADINGS.search(key(line.text)):
                 prose += 1
                 if prose >= 2:
                     break

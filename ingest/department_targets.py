@@ -187,8 +187,94 @@ def _nearest_role(roles: dict[int, str], col: int) -> str:
     return roles[max(before)] if before else roles[min(roles)]
 
 
+def _read_cells(path: str, lines: list[Line], start: int, end: int) -> DepartmentTargetTable:
+    """One cell per line: labels, task rows and indicator rows follow each other cell by cell."""
+    from .indicators import read_stream
+    from .project_targets import _synthetic_header
+    from .sections import is_title
+
+    t = DepartmentTargetTable(span=Span(lines[start].no, lines[end - 1].no))
+    cells = [(ln.no, ln.text) for ln in lines[start:end] if ln.filled and not is_title(ln) and not is_heading(ln)]
+    i, n = 0, len(cells)
+    roles: list[str] = []
+    task_unit, optional = "元", False
+    while i < n:
+        no, text = cells[i]
+        k = key(text)
+        nxt = cells[i + 1][1] if i + 1 < n else None
+        if re.fullmatch(r"(部门|单位|部门\(单位\)|部门/单位)名称", k) and nxt:
+            t.unit_name = nxt
+            i += 2
+            continue
+        if k == "财政供养人员数" and nxt and nxt.isdigit():
+            t.staff_count = int(nxt)
+            i += 2
+            continue
+        if k in ("基本支出", "项目支出") and nxt and is_amount(nxt):
+            setattr(t, "basic_expenditure" if k == "基本支出" else "project_expenditure", parse_money(nxt, "万元"))
+            i += 2
+            continue
+        if match_field(text, DEPARTMENT_FIELDS) == "overall_goal":
+            goal = []
+            i += 1
+            while i < n and not _TASKS_LABEL.search(key(cells[i][1])) and key(cells[i][1]) not in ("名称",):
+                goal.append(cells[i][1])
+                i += 1
+            t.overall_goal = "\n".join(goal) or None
+            continue
+        if _OPTIONAL_LABEL.search(k):
+            optional = True
+            i += 1
+            continue
+        # a task heading: 名称 | 主要实施内容 | 拟投入的资金 | 期望达到的目标, one per line
+        heading = []
+        j = i
+        while j < n:
+            role = next((r for pat, r in _TASK_ROLES if pat.search(key(cells[j][1]))), None)
+            if role is None or role in heading:
+                break
+            if role == "amount":
+                task_unit = unit_of_label(cells[j][1], default="元")
+            heading.append(role)
+            j += 1
+        if "name" in heading and len(heading) >= 2:
+            roles, i = heading, j
+            continue
+        if k in ("一级指标", "绩效指标") or k.startswith("一级指标"):
+            header, j = _synthetic_header(lines[: end], next(x for x in range(start, end) if lines[x].no == no))
+            if header is not None:
+                rest = [(c_no, c) for c_no, c in cells if c_no >= lines[j].no] if j < end else []
+                t.indicators, t.warnings = read_stream(rest, header)
+                break
+        if roles and not _TASKS_LABEL.search(k):
+            task = KeyTask(name="", span=Span(no, no), optional=optional)
+            for role in roles:
+                if i >= n:
+                    break
+                c = cells[i][1]
+                if role == "amount" and not is_amount(c):
+                    continue  # no amount printed for this task
+                if role == "name" and _OPTIONAL_LABEL.search(key(c)):
+                    break
+                if role == "amount":
+                    task.amount = parse_money(c, task_unit)
+                else:
+                    setattr(task, role, c)
+                task.span = task.span.merge(Span(cells[i][0], cells[i][0]))
+                i += 1
+            if task.name:
+                t.tasks.append(task)
+            continue
+        i += 1
+    return t
+
+
 def read_department_table(path: str, lines: list[Line], start: int, end: int) -> DepartmentTargetTable:
-    table = DepartmentTableReader(path, lines, start, end).read()
+    first = lines[start]
+    if not first.tabbed and len(first.filled) == 1:
+        table = _read_cells(path, lines, start, end)
+    else:
+        table = DepartmentTableReader(path, lines, start, end).read()
     # a task whose name never came is kept only if it has content; its name then says so
     for task in table.tasks:
         if not task.name:

@@ -150,6 +150,9 @@ class ProjectTableReader:
             table.warnings.append(f"project {table.name!r}: no indicator table found")
             return table
         last = i - 1
+        if not any(self._is_cell_line(lines[j], mode) for j in range(i, self.end)):
+            raise ParseError(self.path, f"the indicator table of project {table.name!r} ends after its heading "
+                             "(truncated document?)", lines[i - 1].no)
         if mode == "cell":
             cells: list[tuple[int, str]] = []
             while i < self.end:

@@ -75,7 +75,8 @@ def _extract_pdf(path: Path, data: bytes) -> str:
 
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            pages = [(p.extract_text(layout=True) or "") for p in pdf.pages]
+            # wide enough a character grid that right-aligned amounts are not cut at the page edge
+            pages = [(p.extract_text(layout=True, layout_width_chars=400) or "") for p in pdf.pages]
     except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as exc:
         raise DecodeError(str(path), f"unreadable or truncated PDF ({exc.__class__.__name__}: {exc})") from exc
     lines: list[str] = []
@@ -106,16 +107,16 @@ def read_source(path: str | Path) -> SourceText:
         if b"\x00" in data[:65536]:
             raise DecodeError(str(path), "binary file (NUL bytes); expected text or PDF")
         text = encoding = None
-        for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text, encoding = data.decode("utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError:
+            # UTF-8 but for a character cut at the very end: a truncated file, not GB18030
+            if _looks_truncated_utf8(data):
+                raise DecodeError(str(path), "truncated UTF-8 (the file ends inside a character)") from None
             try:
-                text, encoding = data.decode(enc), enc
-                break
+                text, encoding = data.decode("gb18030"), "gb18030"
             except UnicodeDecodeError:
-                continue
-        if text is None:
-            raise DecodeError(str(path), "not UTF-8 or GB18030/GBK text (cannot decode)")
-        if encoding == "gb18030" and _looks_truncated_utf8(data):
-            raise DecodeError(str(path), "truncated UTF-8 (last character cut)")
+                raise DecodeError(str(path), "not UTF-8 or GB18030/GBK text (cannot decode)") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(_CJK.findall(text)) < 20:
         raise DecodeError(str(path), "no Chinese text found; not a budget disclosure")

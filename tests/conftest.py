@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-ROOT = Path(__file__).resolve().parent.parent
+# the converted model is shared by every data directory the tests create (converted once, ~3 s)
+os.environ.setdefault("BUDGETKG_MODEL_CACHE", str(ROOT / "tests" / ".artifacts" / "models"))
 SAMPLES = ROOT / "samples"
 SEEDS = SAMPLES / "seeds"
 EXTRA = SAMPLES / "extra"
@@ -49,3 +50,24 @@ def fresh_copy(samples_store_dir, tmp_path) -> Path:
     dst = tmp_path / "data"
     shutil.copytree(samples_store_dir, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def samples_index_dir(samples_store_dir) -> Path:
+    """The samples data directory with its search index built (real model)."""
+    from index.build import build_index
+    from ingest.store import open_store
+
+    store = open_store(samples_store_dir, read_only=True)
+    try:
+        build_index(samples_store_dir, store)
+    finally:
+        store.close()
+    return samples_store_dir
+
+
+@pytest.fixture(scope="session")
+def engine(samples_index_dir):
+    from index.search import SearchEngine
+
+    return SearchEngine(samples_index_dir)

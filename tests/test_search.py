@@ -1,0 +1,151 @@
+"""Semantic search with the real model over the bundled samples (issue 3)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def names(results):
+    return [(r["town"], r["name"]) for r in results]
+
+
+def project_iri(engine, town, name):
+    return next(it.iri for it in engine.items if it.kind == "project" and it.name == name and it.town == town)
+
+
+def test_dev_queries_beat_the_bm25_baseline(engine):
+    sys.path.insert(0, str(ROOT))
+    from bench.search_quality import evaluate
+
+    queries = json.loads((ROOT / "tests" / "data" / "dev-queries.json").read_text(encoding="utf-8"))["queries"]
+    s = evaluate(engine, queries)["summary"]
+    assert s["hybrid"]["ndcg10"] >= 0.95
+    assert s["hybrid"]["ndcg10"] >= s["baseline"]["ndcg10"]
+    assert s["hybrid"]["recall5"] >= s["baseline"]["recall5"]
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("给窗口工作人员做工装", {("清溪镇", "货物购置类项目（服装制服）"), ("东坑镇", "货物购置类项目（服装制服）")}),
+    ("职工用餐补贴", {("南城街道", "伙食补助费")}),
+])
+def test_paraphrases_find_the_officialese(engine, query, expected):
+    top = names(engine.search(query, kind="project", top=3)["results"])
+    assert expected & set(top), top
+
+
+def test_self_service_terminal_rental_finds_both_towns(engine):
+    top = names(engine.search("自助终端 租赁", kind="project", top=3)["results"])
+    assert ("清溪镇", "专用设备租赁费支出") in top and ("南城街道", "专用设备租赁费支出") in top
+
+
+def test_indicator_search_repair_time(engine):
+    res = engine.search("设备坏了多久能修好", kind="indicator", top=5)["results"]
+    assert len(res) == 5 and all(r["kind"] == "indicator" for r in res)
+    about_repair_or_response = [r for r in res if any(w in r["name"] for w in ("修", "故障", "响应", "到场", "处理"))]
+    assert len(about_repair_or_response) >= 4, [r["name"] for r in res]
+    for r in res:  # an indicator says which project it belongs to
+        assert r["project"]["iri"] and r["project"]["name"]
+
+
+def test_result_objects_follow_the_contract(engine):
+    r = engine.search("自助终端 租赁", kind="project", top=1)["results"][0]
+    for key in ("iri", "kind", "name", "unit", "town", "year", "amount", "score"):
+        assert key in r
+    assert r["unit"] == "东莞市清溪镇政务服务中心" and r["town"] == "清溪镇" and r["year"] == 2024
+    assert r["amount"] == 432000.0
+    assert set(r["scores"]) == {"dense", "lexical", "fused"}
+    assert r["document"].endswith(".txt") and len(r["lines"]) == 2
+
+
+def test_filters_apply_before_ranking(engine):
+    # a town filter never empties a page that had matches: 南城's parking project ranks first
+    res = engine.search("停车场", kind="project", town="南城", top=5)["results"]
+    assert res and all(r["town"] == "南城街道" for r in res)
+    assert res[0]["name"] == "南城办事大厅办理业务群众停车费减免经费"
+    assert all(r["year"] == 2024 for r in engine.search("租赁", year=2024, top=10)["results"])
+    assert all(r["kind"] == "task" for r in engine.search("租赁", kind="task", top=5)["results"])
+    # a region above the towns covers them all
+    towns = {r["town"] for r in engine.search("服装", kind="project", town="东莞", top=20)["results"]}
+    assert towns <= {"清溪镇", "东坑镇", "南城街道", "沙田镇"} and {"清溪镇", "东坑镇"} <= towns
+
+
+def test_sparql_selected_candidates(engine, samples_store):
+    iris = {r["p"] for r in samples_store.select(
+        "SELECT ?p WHERE { ?p a bkg:Project ; bkg:amount ?a FILTER(?a > 1000000) }")}
+    res = engine.search("外包", iris=iris, top=10)["results"]
+    assert res and {r["iri"] for r in res} <= iris
+    assert all(r["amount"] > 1_000_000 for r in res)
+
+
+def test_similar_projects(engine):
+    clothes = engine.similar(project_iri(engine, "清溪镇", "货物购置类项目（服装制服）"), other_towns=True, top=5)
+    assert (clothes[0]["town"], clothes[0]["name"]) == ("东坑镇", "货物购置类项目（服装制服）")
+    assert "amount_ratio" in clothes[0]["reason"] and clothes[0]["reason"]["summary"]
+    rental = engine.similar(project_iri(engine, "清溪镇", "专用设备租赁费支出"), other_towns=True, top=3)
+    assert ("南城街道", "专用设备租赁费支出") in names(rental)
+    staff = engine.similar(project_iri(engine, "南城街道", "机关事业单位派遣人员经费"), other_towns=True, top=3)
+    assert ("清溪镇", "机关事业单位派遣人员经费") in names(staff)
+    assert all(r["town"] != "南城街道" for r in staff)
+
+
+def test_question_words_become_filters(engine):
+    res = engine.search("清溪镇2024年的租赁项目")
+    assert res["results"][0]["name"] == "专用设备租赁费支出"
+    assert all(r["town"] == "清溪镇" and r["year"] == 2024 and r["kind"] == "project" for r in res["results"])
+    kinds = {f["kind"] for f in res["interpretation"]["filters"]}
+    assert kinds == {"town", "year", "kind"} and res["interpretation"]["text"] == "租赁"
+    big = engine.search("金额超过100万元的项目")["results"]
+    assert big and all(r["amount"] > 1_000_000 for r in big)
+    towns = {r["town"] for r in engine.search("东莞各镇的服装采购", kind="project", top=5)["results"][:2]}
+    assert towns == {"清溪镇", "东坑镇"}
+    # parse=False leaves the words alone
+    assert "interpretation" not in engine.search("清溪镇2024年的租赁项目", parse=False)
+
+
+def test_embedding_cache_embeds_only_new_texts(samples_index_dir, tmp_path):
+    import shutil
+
+    from index.build import build_index
+    from ingest.store import open_store
+
+    data = tmp_path / "d"
+    shutil.copytree(samples_index_dir, data)
+    store = open_store(data, read_only=True)
+    try:
+        stats = build_index(data, store)
+    finally:
+        store.close()
+    assert stats["embedded"] == 0 and stats["texts"] > 500
+
+
+def test_index_refuses_another_models_vectors(samples_index_dir, monkeypatch):
+    from index.search import IndexUnavailable, SearchEngine
+
+    monkeypatch.setenv("BUDGETKG_MODEL", "/nonexistent/other-model")
+    with pytest.raises(IndexUnavailable, match="never mixed"):
+        SearchEngine(samples_index_dir, load_model=False)
+
+
+def test_cli_search_json_and_batch(samples_index_dir, tmp_path):
+    env = dict(os.environ, BUDGETKG_DATA=str(samples_index_dir))
+    batch = tmp_path / "q.txt"
+    batch.write_text("自助终端 租赁\n伙食补助\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "api", "search", "--batch", str(batch), "--kind", "project", "--top", "3"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [x["query"] for x in lines] == ["自助终端 租赁", "伙食补助"]
+    assert lines[1]["results"][0]["name"] == "伙食补助费"
+    one = subprocess.run([sys.executable, "-m", "api", "search", "伙食补助", "--json", "--top", "2", "--town", "南城"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert one.returncode == 0, one.stderr
+    arr = json.loads(one.stdout)
+    assert isinstance(arr, list) and arr[0]["name"] == "伙食补助费" and all(r["town"] == "南城街道" for r in arr)
