@@ -99,28 +99,40 @@ def _update_index(data: Optional[Path]) -> None:
     typer.echo(f"index: {stats}")
 
 
-@app.command()
-def sparql(query: str = typer.Argument(..., help="the query text, or @file"),
-           fmt: str = typer.Option(None, "--format", help="json (default for SELECT/ASK), csv, tsv, xml; ttl (default for CONSTRUCT/DESCRIBE), nt, jsonld"),
-           data: Optional[Path] = DataOpt) -> None:
-    """Run a read-only SPARQL query over all documents."""
-    from api.sparql import QueryInvalid, QueryRefused, execute, serialize
+def _query_text(query: str) -> str:
+    """QUERY as given, or the contents of @file."""
+    if not query.startswith("@"):
+        return query
+    try:
+        return Path(query[1:]).read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"{query[1:]}: cannot read query file ({exc.strerror})", 2)
 
-    if query.startswith("@"):
-        try:
-            query = Path(query[1:]).read_text(encoding="utf-8")
-        except OSError as exc:
-            fail(f"{query[1:]}: cannot read query file ({exc.strerror})", 2)
+
+def _run_query(data: Optional[Path], query: str, consume):
+    """Run a read-only query and hand its (lazy) result to ``consume`` while the store is open."""
+    from api.sparql import QueryInvalid, QueryRefused, execute
+
     store = _open(data, read_only=True)
     try:
-        result = execute(store, query)
-        out, _ = serialize(result, fmt or ("json" if result.form in ("SELECT", "ASK") else "ttl"))
+        return consume(execute(store, _query_text(query)))
     except QueryRefused as exc:
         fail(f"query refused: {exc}", 2)
     except QueryInvalid as exc:
         fail(f"malformed query: {exc}", 2)
     finally:
         store.close()
+
+
+@app.command()
+def sparql(query: str = typer.Argument(..., help="the query text, or @file"),
+           fmt: str = typer.Option(None, "--format", help="json (default for SELECT/ASK), csv, tsv, xml; ttl (default for CONSTRUCT/DESCRIBE), nt, jsonld"),
+           data: Optional[Path] = DataOpt) -> None:
+    """Run a read-only SPARQL query over all documents."""
+    from api.sparql import serialize
+
+    out, _ = _run_query(data, query, lambda result: serialize(
+        result, fmt or ("json" if result.form in ("SELECT", "ASK") else "ttl")))
     sys.stdout.buffer.write(out)
     if not out.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
@@ -200,23 +212,14 @@ def _sparql_iris(data: Optional[Path], query: Optional[str]) -> Optional[set[str
     """IRIs bound by the first variable of a SELECT (the candidates to rank)."""
     if not query:
         return None
-    from api.sparql import QueryInvalid, QueryRefused, execute
 
-    if query.startswith("@"):
-        query = Path(query[1:]).read_text(encoding="utf-8")
-    store = _open(data, read_only=True)
-    try:
-        result = execute(store, query)
+    def first_column(result) -> set[str]:
         if result.form != "SELECT":
             fail("--sparql needs a SELECT query whose first variable binds the IRIs to search among", 2)
         first = result.value.variables[0]
         return {row[first].value for row in result.value if row[first] is not None}
-    except QueryRefused as exc:
-        fail(f"query refused: {exc}", 2)
-    except QueryInvalid as exc:
-        fail(f"malformed query: {exc}", 2)
-    finally:
-        store.close()
+
+    return _run_query(data, query, first_column)
 
 
 def _print_results(results: list[dict]) -> None:
@@ -287,6 +290,28 @@ def similar(iri: str = typer.Argument(..., help="IRI of a project (or indicator 
         typer.echo(json.dumps(results, ensure_ascii=False, indent=1))
     else:
         _print_results(results)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on"),
+          port: int = typer.Option(8000, "--port", min=0, max=65535),
+          sparql_timeout: float = typer.Option(30.0, "--sparql-timeout", min=0.1, help="seconds a /sparql query may run"),
+          result_cap: int = typer.Option(10_000, "--result-cap", min=1, help="rows (or triples) /sparql returns at most"),
+          data: Optional[Path] = DataOpt) -> None:
+    """Serve the SPARQL endpoint, the search API and the web pages (FastAPI + uvicorn)."""
+    import uvicorn
+
+    from api.app import Settings, create_app
+
+    d = data_dir(data)
+    if not (d / "store").exists():
+        fail(f"{d}: no store here yet (run `budgetkg --data {d} ingest PATH...` first)", 2)
+    if _index_missing(data):
+        fail(f"{d}: no current search index (run `budgetkg --data {d} ingest PATH...` or `budgetkg reindex`)", 2)
+    # the store, the index and the model load once, in the app's start-up; a failure there (e.g. the
+    # store is held by another process) is logged by uvicorn, which then exits with status 3
+    uvicorn.run(create_app(Settings(data_dir=d, sparql_timeout=sparql_timeout, result_cap=result_cap)),
+                host=host, port=port, log_level="info")
 
 
 @app.command()
