@@ -32,6 +32,24 @@ def _title_area(lines: list[Line], blocks: list[Block]) -> list[Line]:
     return out[:15]
 
 
+_TOC = re.compile(r"^#*\s*目\s*录|^目\s*录")
+
+
+def _title(title_lines: list[Line]) -> str:
+    """The document's own title: its first lines, up to a table of contents or a section."""
+    parts: list[str] = []
+    for ln in title_lines[:4]:
+        text = re.sub(r"^#+\s*", "", ln.text)
+        text = re.split(r"\s*目\s*录", text)[0].strip()
+        if parts and (_TOC.match(ln.text) or re.match(r"^[一二三四五六七八九十]+、|^附件\s*\d*$|^第[一二三四五六七八九十]+部分", text)):
+            break
+        if text and len(text) < 80 and not re.fullmatch(r"附件\s*\d*", text):
+            parts.append(text)
+        if _TOC.search(ln.text):
+            break
+    return " ".join(parts)[:200]
+
+
 def _doc_kind(title_lines: list[Line]) -> str:
     # the title proper: a table of contents below it names other tables (…部门预算经济分类…)
     head = key(" ".join(ln.text for ln in title_lines[:3]))
@@ -77,7 +95,7 @@ def parse_source(src: SourceText) -> ParsedDocument:
     if not blocks:
         raise LayoutError(path, "no budget table, project performance-target table or department-wide target table recognised")
     title_lines = _title_area(lines, blocks)
-    title = " ".join(ln.text for ln in title_lines[:3] if len(ln.text) < 80)[:200]
+    title = _title(title_lines)
     doc = ParsedDocument(path=path, sha256=src.sha256, encoding=src.encoding, kind=_doc_kind(title_lines), title=title,
                          unit_name="", region=None, year=None, line_count=len(lines))  # type: ignore[arg-type]
     floor = 0
