@@ -33,9 +33,30 @@ class NotAcceptable(Exception):
     """None of the formats the client accepts can carry this kind of result."""
 
 
-_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
+#: SPARQL string literals as the grammar defines them (long and short, with escapes)
+_STRING = "|".join([
+    r'"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""',
+    r"'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''",
+    r'"(?:[^"\\\n\r]|\\.)*"',
+    r"'(?:[^'\\\n\r]|\\.)*'",
+])
+#: every token a keyword could hide in, matched in one left-to-right pass as a SPARQL lexer does:
+#: strings, IRIs, comments, variables, and prefixed names whose local part may hold escapes
+#: (``bkg:a\'`` is a name, not the start of a string)
+_TOKENS = re.compile("|".join([
+    _STRING,
+    r'<[^<>"{}|^`\\\x00-\x20]*>',
+    r"#[^\n\r]*",
+    r"[?$]\w+",
+    r"[\w\-.]*:(?:[\w\-.:]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])*",
+]))
+_STRINGS = re.compile(_STRING)
 _UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
 _SERVICE = re.compile(r"\bSERVICE\b", re.I)
+#: a second, lexer-independent guard on the raw text: SERVICE [SILENT] followed by an IRI, a prefixed
+#: name or a variable, with only whitespace or comments between — anywhere, even inside a string
+#: (a string that reads like a SERVICE clause is refused too: a rare false alarm, never a miss)
+_SERVICE_RAW = re.compile(r"(?<![\w:\-?$])SERVICE(?:\s|#[^\n\r]*)*(?:SILENT(?:\s|#[^\n\r]*)*)?(?:<|[?$]|[\w\-.]*:)", re.I)
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
 
 RESULT_FORMATS = {
@@ -52,13 +73,12 @@ GRAPH_FORMATS = {
 }
 
 
-_NAMES = re.compile(r"[?$]\w+|[\w\-.]*:[\w\-.]*")
-
-
 def _code_only(query: str) -> str:
     """The query with strings, IRIs, comments, variables and prefixed names blanked, so that
-    keywords inside them (?delete, bkg:copy, "DROP") do not count."""
-    return _NAMES.sub(" ", _STRINGS.sub(" ", query))
+    keywords inside them (?delete, bkg:copy, "DROP") do not count. One pass, so that a quote
+    inside a name (``bkg:a\\'``) or an escaped quote inside a long string never desynchronises
+    what counts as code from what the parser reads (two passes let ``SERVICE`` hide there)."""
+    return _TOKENS.sub(" ", query)
 
 
 def check_read_only(query: str) -> str:
@@ -68,7 +88,7 @@ def check_read_only(query: str) -> str:
     m = _UPDATE.search(code)
     if m:
         raise QueryRefused(f"SPARQL {m.group(1).upper()} is not allowed: this endpoint is read-only")
-    if _SERVICE.search(code):
+    if _SERVICE.search(code) or _SERVICE_RAW.search(query):
         raise QueryRefused("SERVICE is not allowed: this endpoint never queries other servers")
     form = _FORM.search(code)
     if not form:
@@ -260,6 +280,7 @@ def first_variable_iris(result: Result) -> list[str]:
 # -- the similarity function ------------------------------------------------------------------
 
 _SIM_CALL = re.compile(r"(?:<https://w3id\.org/budgetkg/def#similarity>|\b[A-Za-z][\w\-.]*:similarity|(?<![\w:]):similarity)\s*\(")
+_STRING_ARG = re.compile(r"\s*(" + _STRING + r")\s*\)")
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
 
@@ -271,6 +292,11 @@ def _unescape(body: str) -> str:
         return _ESCAPES.get(e, e)
 
     return re.sub(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", repl, body)
+
+
+def _unquote(literal: str) -> str:
+    q = 3 if literal[:3] in ('"""', "'''") else 1
+    return literal[q:-q]
 
 
 def _second_argument(query: str, start: int) -> str | None:
@@ -289,8 +315,8 @@ def _second_argument(query: str, start: int) -> str | None:
                 return None
             depth -= 1
         elif c == "," and depth == 0:
-            m = re.compile(r"\s*(\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*')").match(query, i + 1)
-            return _unescape(m.group(1)[1:-1]) if m else None
+            m = _STRING_ARG.match(query, i + 1)
+            return _unescape(_unquote(m.group(1))) if m else None
         i += 1
     return None
 
@@ -304,3 +330,8 @@ def similarity_literals(query: str) -> list[str]:
         if text is not None and text not in out:
             out.append(text)
     return out
+
+
+def uses_similarity(query: str) -> bool:
+    """Whether the query text calls ``bkg:similarity`` (written with any prefix or as a full IRI)."""
+    return _SIM_CALL.search(query) is not None

@@ -7,11 +7,14 @@ client gets 503 — the server itself never waits on a runaway query.
 
 The worker evaluates ``bkg:similarity(?text, "query")`` (:class:`Similarity`): query texts arrive
 with the job, already embedded by the parent; passage vectors come from the index's embedding
-cache (``<data>/embeddings.sqlite``); a text that is in neither is sent back to the parent, whose
-loaded model embeds it (and remembers it) — the workers never load a model.
+cache (``<data>/embeddings.sqlite``); texts that are in neither are sent back to the parent, whose
+loaded model embeds them (and remembers them) — the workers never load a model. A query that
+calls the function is evaluated twice: a first pass only records the texts it compares, so that
+their vectors are looked up and embedded in one batch; the second pass gives the result.
 
-Worker → parent messages: ``("ready", pid)``, ``("embed", "query"|"passage", text)`` (answered
-with ``("vector", array | None)``), ``("done", Outcome)``, ``("error", "invalid"|"failed", message)``.
+Worker → parent messages: ``("ready", pid)``, ``("embed", "query"|"passage", [texts])`` (answered
+with ``("vectors", [array | None, ...])``), ``("done", Outcome)``, ``("error",
+"invalid"|"refused"|"failed", message)``.
 """
 from __future__ import annotations
 
@@ -30,12 +33,20 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
+import pyoxigraph as ox
+
+from api.sparql import (SIMILARITY_IRI, QueryInvalid, QueryRefused, execute, first_variable_iris,
+                        serialize_capped, uses_similarity)
+from index.embedder import text_key
+from index.texts import _cut
 
 log = logging.getLogger("budgetkg.sparql")
 
 XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 #: worker start-up (imports, opening the store) must not take longer than this
 START_TIMEOUT = 60.0
+#: texts the parent embeds for a worker between two looks at the deadline (~1 s of CPU)
+EMBED_CHUNK = 32
 
 
 class QueryTimeout(Exception):
@@ -94,10 +105,13 @@ class LRU(OrderedDict):
 
 class Similarity:
     """``bkg:similarity(?text, "query")``: cosine of the e5 passage vector of ``?text`` and the
-    query vector of ``"query"`` (the same scale as the ``dense`` score of a search), as
-    ``xsd:double``. Not a literal → unbound."""
+    query vector of ``"query"``, as ``xsd:double``. An argument that is not a literal → unbound.
 
-    def __init__(self, cache, model: str, ask: Callable[[str, str], np.ndarray | None]):
+    ``ask(kind, texts)`` asks the parent to embed texts (``"query"`` or ``"passage"``); it is
+    called once per query for the texts :meth:`prefetch` found missing, and once per text met
+    only while the query runs."""
+
+    def __init__(self, cache, model: str, ask: Callable[[str, list[str]], list[np.ndarray | None]]):
         self.cache = cache
         self.model = model
         self.ask = ask
@@ -105,8 +119,6 @@ class Similarity:
         self.passages = LRU(50_000)
 
     def __call__(self, text, query):
-        import pyoxigraph as ox
-
         if not isinstance(text, ox.Literal) or not isinstance(query, ox.Literal):
             return None
         q = self.query_vector(query.value)
@@ -117,31 +129,59 @@ class Similarity:
 
     def query_vector(self, text: str) -> np.ndarray | None:
         if text not in self.queries:
-            v = self.ask("query", text)
+            v = self.ask("query", [text])[0]
             if v is None:
                 return None
             self.queries[text] = v
         return self.queries[text]
 
     def passage_vector(self, text: str) -> np.ndarray | None:
-        if text in self.passages:
-            return self.passages[text]
-        v = self.cached(text)
-        if v is None:
-            v = self.ask("passage", text)
-        return self.passages.remember(text, v) if v is not None else None
+        if text not in self.passages:
+            self.prefetch([text])
+        return self.passages.get(text)
 
-    def cached(self, text: str) -> np.ndarray | None:
-        """The index's vector of this text: as given, or as the index cuts long texts."""
-        from index.embedder import text_key
-        from index.texts import _cut
+    def prefetch(self, texts) -> None:
+        """Passage vectors for many texts at once: one cache lookup, one batch for the parent."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self.passages]
+        found = self.cached(todo)
+        missing = [t for t in todo if t not in found]
+        if missing:
+            found.update((t, v) for t, v in zip(missing, self.ask("passage", missing)) if v is not None)
+        for t, v in found.items():
+            self.passages.remember(t, v)
 
-        keys = list(dict.fromkeys([text_key(text), text_key(_cut(text))]))
-        found = self.cache.get_many(self.model, keys)
-        for k in keys:
-            if k in found:
-                return found[k]
+    def cached(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The index's vectors of these texts: as given, or as the index cuts long texts."""
+        keys = {t: list(dict.fromkeys([text_key(t), text_key(_cut(t))])) for t in texts}
+        found = self.cache.get_many(self.model, list({k for ks in keys.values() for k in ks}))
+        out = {}
+        for t, ks in keys.items():
+            hit = next((k for k in ks if k in found), None)
+            if hit is not None:
+                out[t] = found[hit]
+        return out
+
+
+class TextRecorder:
+    """Stands in for :class:`Similarity` in a first pass over a query: records the texts the
+    function is called with (and returns nothing), so that their vectors can be fetched in one go."""
+
+    def __init__(self):
+        self.texts: dict[str, None] = {}  # distinct, in the order met
+
+    def __call__(self, text, query):
+        if isinstance(text, ox.Literal):
+            self.texts[text.value] = None
         return None
+
+
+def drain(result) -> None:
+    """Evaluate a query result completely, discarding it."""
+    if result.form == "ASK":
+        bool(result.value)
+    else:
+        for _ in result.value:
+            pass
 
 
 class WorkerSession:
@@ -150,39 +190,36 @@ class WorkerSession:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def ask(self, kind: str, text: str) -> np.ndarray | None:
-        self.conn.send(("embed", kind, text))
+    def ask(self, kind: str, texts: list[str]) -> list[np.ndarray | None]:
+        self.conn.send(("embed", kind, texts))
         reply = self.conn.recv()
-        return reply[1] if reply and reply[0] == "vector" else None
+        return reply[1] if reply and reply[0] == "vectors" else [None] * len(texts)
 
 
 def run_job(store, similarity: Similarity, job: Job) -> tuple:
-    """Execute one job in the worker; returns the message to send back."""
-    import pyoxigraph as ox
-
-    from api.sparql import QueryInvalid, QueryRefused, execute, first_variable_iris, serialize_capped
-
+    """Execute one job in the worker; returns the message to send back. A query that calls
+    ``bkg:similarity`` runs twice: first to collect the texts it compares (their vectors are then
+    fetched in one batch), then for its result."""
     t0 = time.perf_counter()
     similarity.queries = dict(job.query_vectors)
-    functions = {ox.NamedNode(_similarity_iri()): similarity}
     graphs = {"default_graph": [ox.NamedNode(g) for g in job.default_graph] if job.default_graph else None,
               "named_graphs": [ox.NamedNode(g) for g in job.named_graphs] if job.named_graphs else None}
     try:
-        result = execute(store, job.query, custom_functions=functions, **graphs)
+        if uses_similarity(job.query):
+            recorder = TextRecorder()
+            drain(execute(store, job.query, custom_functions={ox.NamedNode(SIMILARITY_IRI): recorder}, **graphs))
+            similarity.prefetch(list(recorder.texts))
+        result = execute(store, job.query, custom_functions={ox.NamedNode(SIMILARITY_IRI): similarity}, **graphs)
         if job.fmt is None:
             return ("done", Outcome(iris=first_variable_iris(result), seconds=time.perf_counter() - t0))
         s = serialize_capped(result, job.fmt, job.cap)
         return ("done", Outcome(s.body, s.media, s.rows, s.truncated, seconds=time.perf_counter() - t0))
-    except (QueryInvalid, QueryRefused) as exc:
+    except QueryInvalid as exc:
         return ("error", "invalid", str(exc))
+    except QueryRefused as exc:
+        return ("error", "refused", str(exc))
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
         return ("error", "failed", f"{type(exc).__name__}: {exc}")
-
-
-def _similarity_iri() -> str:
-    from api.sparql import SIMILARITY_IRI
-
-    return SIMILARITY_IRI
 
 
 def worker_main(conn: Connection, data_dir: str, model: str) -> None:
@@ -240,7 +277,7 @@ class Worker:
             self.kill()
             raise WorkerDied(f"SPARQL worker {self.number} could not start: {msg[1]}")
 
-    def run(self, job: Job, deadline: float, embed: Callable[[str, str], np.ndarray | None]) -> Outcome:
+    def run(self, job: Job, deadline: float, embed: Callable[[str, list[str]], list]) -> Outcome:
         """Send the job and wait for its outcome until ``deadline`` (time.monotonic()), answering
         the worker's embedding requests meanwhile. Blocking: call it from a thread."""
         self.conn.send(job)
@@ -256,15 +293,25 @@ class Worker:
                 raise WorkerDied(f"SPARQL worker {self.number} ended while running the query "
                                  f"(exit code {self.process.exitcode})") from exc
             if msg[0] == "embed":
-                self.conn.send(("vector", embed(msg[1], msg[2])))
+                self.conn.send(("vectors", self._embed(embed, msg[1], msg[2], deadline)))
             elif msg[0] == "done":
                 return msg[1]
             elif msg[1] == "invalid":
-                from api.sparql import QueryInvalid
-
                 raise QueryInvalid(msg[2])
+            elif msg[1] == "refused":
+                raise QueryRefused(msg[2])
             else:
                 raise QueryFailed(msg[2])
+
+    def _embed(self, embed: Callable[[str, list[str]], list], kind: str, texts: list[str], deadline: float) -> list:
+        """Embed for the worker in chunks, so that the deadline holds while the model works."""
+        vectors: list = []
+        for i in range(0, len(texts), EMBED_CHUNK):
+            if time.monotonic() > deadline:
+                self.kill()
+                raise QueryTimeout("query timed out while embedding texts for bkg:similarity")
+            vectors += embed(kind, texts[i:i + EMBED_CHUNK])
+        return vectors
 
     def alive(self) -> bool:
         return self.process.is_alive()
@@ -292,7 +339,7 @@ class SparqlPool:
     seconds in all (waiting for a free worker included)."""
 
     def __init__(self, data_dir: Path, model: str, size: int = 2, timeout: float = 30.0,
-                 embed: Callable[[str, str], np.ndarray | None] = lambda kind, text: None):
+                 embed: Callable[[str, list[str]], list] = lambda kind, texts: [None] * len(texts)):
         self.data_dir = Path(data_dir)
         self.model = model
         self.size = max(1, size)

@@ -6,14 +6,20 @@ worker with the endpoint's timeout, and the ranking is restricted to the IRIs it
 """
 from __future__ import annotations
 
+import functools
+import os
 from typing import Literal
 
+import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 
 from api.errors import ApiError, StrictQueryRoute, error_responses
 
 router = APIRouter(route_class=StrictQueryRoute, tags=["检索 Search"])
+
+#: engine calls running at once: more threads than cores only make numpy/FAISS/torch threads fight
+#: (measured: 8 concurrent /api/similar calls without a limit were 10× slower than one at a time)
+ENGINE_THREADS = anyio.CapacityLimiter(max(1, os.cpu_count() or 1))
 
 #: input limits
 MAX_QUERY_CHARS = 1000
@@ -42,6 +48,16 @@ SEARCH_DESCRIPTION = """混合检索项目、绩效指标和年度重点工作�
 """
 
 
+def examples(*pairs: tuple[str, object]) -> dict[str, dict]:
+    """Named OpenAPI examples: (中文说明, value) pairs."""
+    return {f"example{n}": {"summary": summary, "value": value} for n, (summary, value) in enumerate(pairs, start=1)}
+
+
+async def in_engine_thread(fn, *args, **kwargs):
+    """Run a CPU-bound engine call in a worker thread (the event loop stays free), at most one per core."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=ENGINE_THREADS)
+
+
 def engine_of(request: Request):
     engine = getattr(request.app.state, "engine", None)
     if engine is None:
@@ -68,7 +84,8 @@ async def sparql_candidates(request: Request, query: str) -> set[str]:
 async def search(
     request: Request,
     q: str = Query("", max_length=MAX_QUERY_CHARS, description="检索问题或关键词（中文，不超过 1000 字）；可包含地区、年份、金额等条件",
-                   examples=["自助终端 租赁", "清溪镇 2024年 政务服务大厅 运维 50万元以下", "群众满意度"]),
+                   openapi_examples=examples(("关键词", "自助终端 租赁"), ("带条件的问题", "清溪镇2024年的租赁项目"),
+                                             ("口语化的问题", "设备坏了多久能修好"), ("指标", "群众满意度"))),
     kind: Literal["project", "indicator", "task", "all"] | None = Query(
         None, description="结果类型：project 项目、indicator 绩效指标、task 年度重点工作任务、all 全部（默认）", examples=["project"]),
     town: str | None = Query(None, max_length=100, description="地区名称，如 清溪、清溪镇、东莞、永登县", examples=["清溪镇"]),
@@ -76,12 +93,14 @@ async def search(
     top: int = Query(10, ge=1, le=MAX_TOP, description="返回结果数（1–100）"),
     sparql: str | None = Query(None, max_length=MAX_SPARQL_CHARS,
                                description="SPARQL SELECT 查询：第一个变量绑定的 IRI 为检索范围（先过滤、后排序）",
-                               examples=["SELECT ?p WHERE { ?p a bkg:Project ; bkg:amount ?a FILTER(?a > 400000) }"]),
+                               openapi_examples=examples(
+                                   ("金额超过 40 万元的项目", "SELECT ?p WHERE { ?p a bkg:Project ; bkg:amount ?a FILTER(?a > 400000) }"),
+                                   ("东莞市各镇街的项目", "SELECT ?p WHERE { ?p a bkg:Project ; bkg:budgetUnit/bkg:region/bkg:partOf+/rdfs:label \"东莞市\" }"))),
     parse: bool = Query(True, description="是否从问题中识别地区、年份、金额等过滤条件（false 关闭）"),
 ) -> dict:
     engine = engine_of(request)
     iris = await sparql_candidates(request, sparql) if sparql else None
-    res = await run_in_threadpool(engine.search, q, kind=kind, town=town, year=year, top=top, iris=iris, parse=parse)
+    res = await in_engine_thread(engine.search, q, kind=kind, town=town, year=year, top=top, iris=iris, parse=parse)
     if iris is not None:
         res["sparql_candidates"] = len(iris)
     return res
@@ -100,13 +119,13 @@ async def search(
 async def similar(
     request: Request,
     iri: str = Query(..., max_length=500, description="项目、绩效指标或重点任务的 IRI",
-                     examples=["https://w3id.org/budgetkg/id/project/a5607415adf71490"]),
+                     openapi_examples=examples(("清溪镇 专用设备租赁费支出", "https://w3id.org/budgetkg/id/project/a5607415adf71490"))),
     other_towns: bool = Query(False, description="只保留其他地区的条目"),
     top: int = Query(10, ge=1, le=MAX_TOP, description="返回结果数（1–100）"),
 ) -> dict:
     engine = engine_of(request)
     try:
-        results = await run_in_threadpool(engine.similar, iri, other_towns=other_towns, top=top)
+        results = await in_engine_thread(engine.similar, iri, other_towns=other_towns, top=top)
     except KeyError as exc:
         raise ApiError(404, "未找到 not found", f"{iri} is not a project, indicator or key task of this data directory") from exc
     return {"results": results}
