@@ -13,7 +13,6 @@ Routes (none is in the OpenAPI schema): ``/`` search, ``/project/{id}``, ``/unit
 """
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import re
@@ -389,26 +388,9 @@ def parse_wan(value: str) -> tuple[Decimal | None, str | None]:
 
 def run_search(engine, q: str, kind: str | None, town: str | None, year: int | None, amin: Decimal | None,
                amax: Decimal | None, top: int, parse: bool, off: list[str]) -> dict:
-    """``engine.search``, and the words of ``off`` (filters the researcher removed) kept as text."""
-    if not (off and parse and getattr(engine, "lexicon", None) is not None and q.strip()):
-        return engine.search(q, kind=kind, town=town, year=year, top=top, parse=parse,
-                             amount_min=amin, amount_max=amax)
-    if "off" in inspect.signature(engine.search).parameters:  # when the engine learns it
-        return engine.search(q, kind=kind, town=town, year=year, top=top, parse=parse,
-                             amount_min=amin, amount_max=amax, off=off)
-    from index.search import Filters
-    from index.understand import relax, understand
-
-    interp = understand(q, engine.lexicon)
-    for i in reversed(range(len(interp.filters))):
-        if interp.filters[i].source in off:
-            interp = relax(interp, i)
-    f = Filters(kind=kind or "all", town=town, year=year, amount_min=amin, amount_max=amax)
-    engine._apply(interp, f, explicit={"kind": kind is not None, "town": town is not None, "year": year is not None,
-                                       "amount": amin is not None or amax is not None})
-    text = interp.text
-    results = engine.rank(text, f, top=top) if text.strip() else engine.browse(f, top)
-    return {"results": results, "interpretation": interp.as_dict()}
+    """``engine.search``; the words of ``off`` (filters the researcher removed) stay search text."""
+    return engine.search(q, kind=kind, town=town, year=year, top=top, parse=parse,
+                         amount_min=amin, amount_max=amax, off=tuple(off))
 
 
 def with_params(base: dict, **change) -> str:

@@ -97,10 +97,13 @@ async def search(
                                    ("金额超过 40 万元的项目", "SELECT ?p WHERE { ?p a bkg:Project ; bkg:amount ?a FILTER(?a > 400000) }"),
                                    ("东莞市各镇街的项目", "SELECT ?p WHERE { ?p a bkg:Project ; bkg:budgetUnit/bkg:region/bkg:partOf+/rdfs:label \"东莞市\" }"))),
     parse: bool = Query(True, description="是否从问题中识别地区、年份、金额等过滤条件（false 关闭）"),
+    off: list[str] = Query([], max_length=20, description="不作为过滤条件、按检索词处理的原词（可重复），如取消“清溪镇”这一地区条件",
+                           examples=[["清溪镇"]]),
 ) -> dict:
     engine = engine_of(request)
     iris = await sparql_candidates(request, sparql) if sparql else None
-    res = await in_engine_thread(engine.search, q, kind=kind, town=town, year=year, top=top, iris=iris, parse=parse)
+    res = await in_engine_thread(engine.search, q, kind=kind, town=town, year=year, top=top, iris=iris, parse=parse,
+                                 off=tuple(off))
     if iris is not None:
         res["sparql_candidates"] = len(iris)
     return res
