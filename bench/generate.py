@@ -670,7 +670,7 @@ class DocumentWriter:
         return basic, proj
 
     def dept_table_nancheng(self, template) -> None:
-        rng, y, out = self.rng, self.year, self.lines
+        rng, out = self.rng, self.lines
         basic, proj = self._budget_overview()
         total = basic + proj
         out += [_tab("部门名称", self.unit, "", "", ""),

@@ -691,7 +691,7 @@ def _amounts(st: _State) -> None:
         if a is None:
             continue
         v, has_unit, arabic = a
-        cmp_, approx, post = m.group("cmp"), m.group("approx"), m.group("post")
+        cmp_, post = m.group("cmp"), m.group("post")
         if not has_unit:
             if not (cmp_ or post in _POST_GE + _POST_LE):
                 continue

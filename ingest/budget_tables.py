@@ -68,7 +68,7 @@ def dimensions(title: str) -> tuple[str, str, str]:
     return flow, fund, etype
 
 
-def _find_title(lines: list[Line], unit_idx: int, floor: int) -> tuple[str, str | None]:
+def _find_title(lines: list[Line], unit_idx: int) -> tuple[str, str | None]:
     """The table title in the few lines above its 单位：万元 line (or glued at the end of one)."""
     title, number = "", None
     same = lines[unit_idx].raw
@@ -101,14 +101,14 @@ def _find_title(lines: list[Line], unit_idx: int, floor: int) -> tuple[str, str 
 
 
 class BudgetTableReader:
-    def __init__(self, path: str, lines: list[Line], unit_idx: int, end: int, floor: int):
-        self.path, self.lines, self.unit_idx, self.end, self.floor = path, lines, unit_idx, end, floor
+    def __init__(self, path: str, lines: list[Line], unit_idx: int, end: int):
+        self.path, self.lines, self.unit_idx, self.end = path, lines, unit_idx, end
 
     def read(self) -> BudgetTable | None:
         lines = self.lines
         m = MONEY_UNIT.search(lines[self.unit_idx].raw) or MONEY_UNIT.search(" " + lines[self.unit_idx].text)
         unit = m.group(1) if m else "元"
-        title, number = _find_title(lines, self.unit_idx, self.floor)
+        title, number = _find_title(lines, self.unit_idx)
         flow, fund, etype = dimensions(title)
         headings: dict[int, str] = {}
         layout_headings: list[str] = []
@@ -132,7 +132,6 @@ class BudgetTableReader:
                 rows.extend(got)
                 last, prose = i, 0
                 continue
-            first = key(line.filled[0][1])
             amounts = [(c, x) for c, x in line.filled if is_amount(x)]
             tm = _TOTAL_ROW.match(line.raw)
             if tm and total is None:
@@ -351,5 +350,5 @@ def _label_amounts(line: Line) -> list[tuple[str, str]]:
     return out
 
 
-def read_budget_table(path: str, lines: list[Line], unit_idx: int, end: int, floor: int) -> BudgetTable | None:
-    return BudgetTableReader(path, lines, unit_idx, end, floor).read()
+def read_budget_table(path: str, lines: list[Line], unit_idx: int, end: int) -> BudgetTable | None:
+    return BudgetTableReader(path, lines, unit_idx, end).read()

@@ -110,7 +110,7 @@ def parse_source(src: SourceText) -> ParsedDocument:
                 dt.year = int(years[0]) if years else None
                 doc.department_targets.append(dt)
             elif b.kind == "budget":
-                table = read_budget_table(path, lines, b.start, b.end, floor)
+                table = read_budget_table(path, lines, b.start, b.end)
                 if table is None:
                     pass
                 elif doc.budget_tables and _continues(doc.budget_tables[-1], table):

@@ -198,8 +198,8 @@ def test_every_entity_points_to_its_source_lines(samples_store):
         UNION { ?x a bkg:KeyTask } UNION { ?x a bkg:BudgetLine }
         FILTER NOT EXISTS { ?x bkg:sourceDocument/bkg:sha256 ?h ; bkg:lineStart ?s ; bkg:lineEnd ?e } }""")
     assert not missing
-    span = one(samples_store, f"""SELECT ?s ?e ?f WHERE {{ ?p a bkg:Project ; rdfs:label "伙食补助费" ; bkg:lineStart ?s ; bkg:lineEnd ?e ;
-                                   bkg:sourceDocument/bkg:sourceFile ?f }}""")
+    span = one(samples_store, """SELECT ?s ?e ?f WHERE { ?p a bkg:Project ; rdfs:label "伙食补助费" ; bkg:lineStart ?s ; bkg:lineEnd ?e ;
+                                   bkg:sourceDocument/bkg:sourceFile ?f }""")
     lines = (SEEDS / span["f"]).read_text(encoding="utf-8").splitlines()
     assert "伙食补助费" in lines[int(span["s"]) - 1]
     assert "服务对象满意度" in lines[int(span["e"]) - 1]
