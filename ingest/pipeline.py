@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import IngestError, StoreError
 from .mapping import map_document
 from .parse import parse_file
-from .store import GraphStore
+from .store import BATCH_TRIPLES, GraphStore
 
 SUFFIXES = {".txt", ".text", ".pdf"}
 
@@ -42,16 +42,7 @@ def collect(paths: Iterable[str | Path]) -> tuple[list[Path], list[Outcome]]:
     return files, missing
 
 
-def ingest_file(store: GraphStore, path: Path) -> Outcome:
-    try:
-        doc = parse_file(path)
-        mapped = map_document(doc)
-        existed = store.fingerprint(mapped.graph_iri) is not None
-        changed = store.commit(mapped)
-    except IngestError as exc:
-        return Outcome(str(path), "error", reason=exc.reason + (f" (line {exc.line})" if exc.line else ""))
-    except StoreError as exc:
-        return Outcome(str(path), "error", reason=str(exc))
+def _outcome(path: Path, doc, mapped, existed: bool, changed: bool) -> Outcome:
     status = "unchanged" if not changed else ("replaced" if existed else "added")
     return Outcome(
         str(path), status, graph=str(mapped.graph_iri),
@@ -63,9 +54,81 @@ def ingest_file(store: GraphStore, path: Path) -> Outcome:
     )
 
 
+def ingest_file(store: GraphStore, path: Path) -> Outcome:
+    try:
+        doc = parse_file(path)
+        mapped = map_document(doc)
+        existed = store.fingerprint(mapped.graph_iri) is not None
+        changed = store.commit(mapped)
+    except IngestError as exc:
+        return Outcome(str(path), "error", reason=exc.reason + (f" (line {exc.line})" if exc.line else ""))
+    except StoreError as exc:
+        return Outcome(str(path), "error", reason=str(exc))
+    return _outcome(path, doc, mapped, existed, changed)
+
+
 def ingest_paths(store: GraphStore, paths: Iterable[str | Path],
-                 progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None) -> list[Outcome]:
+                 progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+                 batch_triples: int = BATCH_TRIPLES, bulk: bool = False) -> list[Outcome]:
+    """Ingest files; documents are written several per update (up to ``batch_triples`` triples),
+    each still all or nothing (see :meth:`GraphStore.commit_many`). ``bulk`` (loading many new
+    documents) names the classification concepts once at the end instead of per update, and lets
+    the embedded store write new documents with its bulk loader."""
+    defer_labels = bulk
     files, outcomes = collect(paths)
+    spool = bulk and hasattr(store, "begin_bulk")
+    if spool:
+        store.begin_bulk()
+    pending: list[tuple[Path, object, object]] = []
+    slots: list[int] = []  # where each pending document's outcome goes: outcomes stay in file order
+    size = 0
+    codes: dict[str, set[tuple[str, str]]] = {}  # document graph → the codes it prints
+
+    def flush() -> None:
+        nonlocal pending, slots, size
+        if not pending:
+            return
+        batch, where = pending, slots
+        pending, slots, size = [], [], 0
+        try:
+            existed = store.fingerprints([m.graph_iri for _, _, m in batch])
+            results = store.commit_many([m for _, _, m in batch], relabel=not defer_labels)
+        except StoreError as exc:
+            for (path, _, _), k in zip(batch, where):
+                outcomes[k] = Outcome(str(path), "error", reason=str(exc))
+            return
+        for (path, doc, mapped), res, k in zip(batch, results, where):
+            if isinstance(res, StoreError):
+                outcomes[k] = Outcome(str(path), "error", reason=str(res))
+            else:
+                outcomes[k] = _outcome(path, doc, mapped, str(mapped.graph_iri) in existed, res)
+                codes.setdefault(str(mapped.graph_iri), set()).update(mapped.code_names)
+
     for f in (progress(files) if progress else files):
-        outcomes.append(ingest_file(store, f))
+        try:
+            doc = parse_file(f)
+            mapped = map_document(doc)
+        except IngestError as exc:
+            outcomes.append(Outcome(str(f), "error", reason=exc.reason + (f" (line {exc.line})" if exc.line else "")))
+            continue
+        if any(m.graph_iri == mapped.graph_iri for _, _, m in pending):
+            flush()  # a later version of the same document replaces the earlier one, in order
+        pending.append((f, doc, mapped))
+        slots.append(len(outcomes))
+        outcomes.append(Outcome(str(f), "error", reason="not written"))  # replaced by flush()
+        size += len(mapped.graph)
+        if size >= batch_triples:
+            flush()
+    try:
+        flush()
+    finally:
+        if spool:
+            failed = set(store.end_bulk())
+            for g in failed:
+                codes.pop(g, None)
+            for k, o in enumerate(outcomes):
+                if o.graph in failed and o.status != "error":
+                    outcomes[k] = Outcome(o.path, "error", graph=o.graph, reason="bulk loading failed, nothing was written")
+    if defer_labels and codes:
+        store.relabel(set().union(*codes.values()))
     return outcomes
