@@ -86,21 +86,28 @@ def _cut(text: str) -> str:
     return cut[: end + 1] if end > MAX_CHARS // 2 else cut
 
 
-def _regions(store) -> dict[str, list[str]]:
-    parent: dict[str, str] = {}
-    label: dict[str, str] = {}
-    for r in store.select("SELECT ?r ?l ?p WHERE { ?r a bkg:Region ; rdfs:label ?l . OPTIONAL { ?r bkg:partOf ?p } }"):
+def region_chains(store) -> dict[str, list[dict]]:
+    """Region IRI → its chain, most specific first: ``[{iri, label, level}, …]``."""
+    label, parent, level = {}, {}, {}
+    for r in store.select("SELECT ?r ?l ?p ?lv WHERE { ?r a bkg:Region ; rdfs:label ?l . "
+                          "OPTIONAL { ?r bkg:partOf ?p } OPTIONAL { ?r bkg:adminLevel ?lv } }"):
         label[r["r"]] = r["l"]
+        level[r["r"]] = r["lv"]
         if r["p"]:
             parent[r["r"]] = r["p"]
     chains = {}
-    for r in label:
-        chain, cur = [], r
-        while cur in label and cur not in chain:
-            chain.append(cur)
+    for start in label:
+        chain, seen, cur = [], set(), start
+        while cur in label and cur not in seen:
+            seen.add(cur)
+            chain.append({"iri": cur, "label": label[cur], "level": level.get(cur)})
             cur = parent.get(cur)
-        chains[r] = [label[c] for c in chain]
+        chains[start] = chain
     return chains
+
+
+def _regions(store) -> dict[str, list[str]]:
+    return {r: [c["label"] for c in chain] for r, chain in region_chains(store).items()}
 
 
 def _units(store, chains) -> dict[str, tuple[str, list[str]]]:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.errors import ApiError, StrictQueryRoute, error_responses
+from index.texts import region_chains
 from ontology import BKG, ID, PREFIXES
 
 router = APIRouter(route_class=StrictQueryRoute, tags=["资源 Resources"])
@@ -89,25 +90,6 @@ def has_type(props: dict[str, list[str]], cls: str) -> bool:
 
 
 # -- shared pieces ----------------------------------------------------------------------------
-
-def region_chains(store) -> dict[str, list[dict]]:
-    """Region IRI → its chain, most specific first: ``[{iri, label, level}, …]``."""
-    label, parent, level = {}, {}, {}
-    for r in store.select("SELECT ?r ?l ?p ?lv WHERE { ?r a bkg:Region ; rdfs:label ?l . "
-                          "OPTIONAL { ?r bkg:partOf ?p } OPTIONAL { ?r bkg:adminLevel ?lv } }"):
-        label[r["r"]] = r["l"]
-        level[r["r"]] = r["lv"]
-        if r["p"]:
-            parent[r["r"]] = r["p"]
-    chains = {}
-    for start in label:
-        chain, cur = [], start
-        while cur in label and cur not in [c["iri"] for c in chain]:
-            chain.append({"iri": cur, "label": label[cur], "level": level.get(cur)})
-            cur = parent.get(cur)
-        chains[start] = chain
-    return chains
-
 
 def unit_ref(store, unit: str | None, chains: dict[str, list[dict]]) -> dict | None:
     if not unit:
