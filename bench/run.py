@@ -217,7 +217,7 @@ def rdflib_baseline(nq_path: Path, queries: dict[str, str], budget: float, load_
 # -- the run -------------------------------------------------------------------------------------
 
 def run(projects: int, seed: int = 0, repeat: int = 5, rdflib_budget: float = 20.0, rdflib_load_budget: float = 300.0,
-        rdflib_max_triples: int = 3_000_000, keep: Path | None = None, bulk: bool = True) -> dict:
+        rdflib_max_triples: int = 3_000_000, keep: Path | None = None, bulk: bool = True, reuse: Path | None = None) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import numpy as np
@@ -236,25 +236,34 @@ def run(projects: int, seed: int = 0, repeat: int = 5, rdflib_budget: float = 20
     result["corpus"] = {"seed": seed, "cached": cached, "seconds": round(time.perf_counter() - t, 2), **gen}
     log(f"corpus: {gen['documents']} documents, {gen['projects']} projects ({'cached' if cached else 'generated'})")
 
-    data = Path(tempfile.mkdtemp(prefix="budgetkg-bench-")) if keep is None else keep
-    if keep is not None:
+    if reuse is not None:
+        data = reuse
+    else:
+        data = Path(tempfile.mkdtemp(prefix="budgetkg-bench-")) if keep is None else keep
+    if keep is not None and reuse is None:
         shutil.rmtree(keep, ignore_errors=True)
         keep.mkdir(parents=True)
     try:
         # -- ingest -------------------------------------------------------------------------------
-        store = OxigraphStore(data / "store")
-        t = time.perf_counter()
-        outcomes = ingest_paths(store, [cdir / "docs"], bulk=bulk)
-        secs = time.perf_counter() - t
-        store.close()
-        errors = [o for o in outcomes if o.status == "error"]
-        result["ingest"] = {"seconds": round(secs, 2), "documents": len(outcomes), "errors": len(errors),
-                            "docs_per_s": round(len(outcomes) / secs, 2), "projects_per_s": round(gen["projects"] / secs, 1),
-                            "mode": "bulk: bulk loader for new documents, concept labels once at the end" if bulk
-                            else "atomic: several documents per transactional update, labels per update"}
-        if errors:
-            result["ingest"]["first_errors"] = [f"{Path(o.path).name}: {o.reason}" for o in errors[:3]]
-        log(f"ingest: {secs:.1f} s, {len(errors)} errors")
+        if reuse is not None:
+            # a data directory ingested by an earlier run (--keep) of the same corpus: everything
+            # after the ingest is measured again (the index is rebuilt from its store)
+            result["ingest"] = {"reused": str(reuse)}
+            log(f"ingest: reusing the store in {reuse}")
+        else:
+            store = OxigraphStore(data / "store")
+            t = time.perf_counter()
+            outcomes = ingest_paths(store, [cdir / "docs"], bulk=bulk)
+            secs = time.perf_counter() - t
+            store.close()
+            errors = [o for o in outcomes if o.status == "error"]
+            result["ingest"] = {"seconds": round(secs, 2), "documents": len(outcomes), "errors": len(errors),
+                                "docs_per_s": round(len(outcomes) / secs, 2), "projects_per_s": round(gen["projects"] / secs, 1),
+                                "mode": "bulk: bulk loader for new documents, concept labels once at the end" if bulk
+                                else "atomic: several documents per transactional update, labels per update"}
+            if errors:
+                result["ingest"]["first_errors"] = [f"{Path(o.path).name}: {o.reason}" for o in errors[:3]]
+            log(f"ingest: {secs:.1f} s, {len(errors)} errors")
         store = OxigraphStore(data / "store", read_only=True)
         one = lambda q: int(next(iter(store.query(sparql_prefixes() + q)))["n"].value)  # noqa: E731
         result["scale"] = {
@@ -322,6 +331,7 @@ def run(projects: int, seed: int = 0, repeat: int = 5, rdflib_budget: float = 20
         secs = time.perf_counter() - t
         result["index"] = {"seconds": round(secs, 2), "model_load_seconds": round(load_s, 2), "embed_seconds": stats.get("embed_seconds"),
                            "items": stats["items"], "texts_indexed": stats["passages"], "distinct_texts": stats["texts"],
+                           "groups": stats.get("groups"), "lexical_documents": stats.get("lexical_documents"),
                            "unique_text_ratio": stats["unique_text_ratio"], "faiss": stats["faiss"],
                            "size_mb": round(sum(f.stat().st_size for f in (data / "index").rglob("*") if f.is_file()) / 2**20, 1)}
         log(f"index: {secs:.1f} s, {stats['texts']} distinct texts of {stats['passages']}")
@@ -330,7 +340,7 @@ def run(projects: int, seed: int = 0, repeat: int = 5, rdflib_budget: float = 20
         result["search"] = measure_search(data, store, embedder, repeat=max(1, repeat // 2))
         store.close()
     finally:
-        if keep is None:
+        if keep is None and reuse is None:
             shutil.rmtree(data, ignore_errors=True)
     result["rss_mb"] = peak_rss_mb()
     result["total_seconds"] = round(time.perf_counter() - t_start, 1)
@@ -435,11 +445,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rdflib-load-budget", type=float, default=300.0)
     ap.add_argument("--rdflib-max-triples", type=int, default=3_000_000, help="skip the rdflib comparison above this (0: always)")
     ap.add_argument("--keep", type=Path, help="build the data directory here and keep it (default: a temp dir, removed)")
+    ap.add_argument("--reuse", type=Path, help="measure on a data directory an earlier --keep run of the same corpus ingested "
+                                               "(skips the ingest; the index is rebuilt)")
     ap.add_argument("--bulk", action=argparse.BooleanOptionalAction, default=True,
                     help="ingest with the bulk loader (default; --no-bulk: transactional updates as `budgetkg ingest`)")
     args = ap.parse_args(argv)
     res = run(args.projects, args.seed, args.repeat, args.rdflib_budget, args.rdflib_load_budget, args.rdflib_max_triples,
-              args.keep, args.bulk)
+              args.keep, args.bulk, args.reuse)
     if not args.json:
         print(json.dumps(res, ensure_ascii=False, indent=1))
     print(json.dumps(res, ensure_ascii=False))

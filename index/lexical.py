@@ -60,18 +60,62 @@ class Tokenizer:
         return out
 
 
+def _weighted_bm25(weights: np.ndarray):
+    """A ``bm25s.BM25`` whose corpus statistics count document ``d`` ``weights[d]`` times.
+
+    budgetkg stores each distinct item text once (:func:`index.build.distinct_docs`) but wants the
+    scores BM25 would give over all items: document frequencies and mean length are weighted by
+    how many items a document stands for. Overrides ``build_index_from_ids``, the extension point
+    bm25s documents for building the index differently; the stored score matrix is bm25s's own."""
+    import bm25s
+    import scipy.sparse as sp
+    from bm25s.scoring import (
+        _build_idf_array,
+        _build_scores_and_indices_for_matrix,
+        _calculate_doc_freqs,
+        _select_idf_scorer,
+    )
+
+    class WeightedBM25(bm25s.BM25):
+        def build_index_from_ids(self, unique_token_ids, corpus_token_ids, show_progress=True, leave_progress=False):
+            w = np.asarray(weights, dtype=np.float64)
+            lengths = np.asarray([len(d) for d in corpus_token_ids], dtype=np.float64)
+            avg_doc_len = float((lengths * w).sum() / w.sum())
+            n_vocab = len(unique_token_ids)
+            plain = _calculate_doc_freqs(corpus_token_ids, unique_token_ids, show_progress=False)
+            weighted = np.zeros(n_vocab, dtype=np.float64)
+            for d, toks in enumerate(corpus_token_ids):
+                weighted[list(set(toks))] += w[d]
+            idf = _build_idf_array({t: float(weighted[t]) for t in range(n_vocab)}, n_docs=float(w.sum()),
+                                   compute_idf_fn=_select_idf_scorer(self.idf_method), dtype=self.dtype)
+            scores_flat, doc_idx, vocab_idx = _build_scores_and_indices_for_matrix(
+                corpus_token_ids=corpus_token_ids, idf_array=idf, avg_doc_len=avg_doc_len,
+                doc_frequencies=plain,  # sizes the arrays: one entry per (document, distinct token)
+                k1=self.k1, b=self.b, delta=self.delta, show_progress=False, dtype=self.dtype,
+                int_dtype=self.int_dtype, method=self.method, nonoccurrence_array=None)
+            m = sp.csc_matrix((scores_flat, (doc_idx, vocab_idx)), shape=(len(corpus_token_ids), n_vocab), dtype=self.dtype)
+            self.nonoccurrence_array = None
+            return {"data": m.data, "indices": m.indices, "indptr": m.indptr, "num_docs": len(corpus_token_ids)}
+
+    return WeightedBM25
+
+
 class BM25Index:
-    """BM25 over items (one document per item: all its texts, its name counted twice)."""
+    """BM25 over items (one document per item: all its texts, its name counted twice); items with
+    the same text share one stored document (see :func:`_weighted_bm25`)."""
 
     def __init__(self, retriever, vocab: set[str]):
         self.retriever = retriever
         self.vocab = vocab
 
     @classmethod
-    def build(cls, docs: list[list[str]]) -> "BM25Index":
+    def build(cls, docs: list[list[str]], weights: np.ndarray | None = None) -> "BM25Index":
         import bm25s
 
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        if weights is not None and len(weights) != len(docs):
+            raise ValueError(f"{len(weights)} weights for {len(docs)} documents")
+        factory = bm25s.BM25 if weights is None else _weighted_bm25(weights)
+        retriever = factory(k1=1.2, b=0.75)
         retriever.index([d if d else ["∅"] for d in docs], show_progress=False)
         return cls(retriever, set(retriever.vocab_dict))
 

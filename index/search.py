@@ -6,6 +6,10 @@ by weighted reciprocal rank fusion. Filters (kind, region, year, amount, a SPARQ
 IRIs) are applied *before* ranking: FAISS searches only the texts of the candidate items
 (``IDSelectorBatch``) and BM25 scores only the candidates, so a filter never empties a page that
 had matches.
+
+Cost per query grows with the distinct texts, not the items: items with the same passages form one
+group scored once, items with the same text one BM25 document, and only items near the top of either
+ranking are fused (an exact bound says when the rest cannot enter).
 """
 from __future__ import annotations
 
@@ -79,19 +83,6 @@ def region_matches(query: str, chain: list[str]) -> bool:
     return any(q == r or q == short_name(r) or short_name(q) == short_name(r) for r in chain)
 
 
-def desc_order(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``idx`` ordered by ``values[idx]`` descending, ties by index ascending — what a stable sort of
-    ``-values`` gives, from one sort of unique 64-bit keys (float32 bits made order-preserving,
-    index below them): measured 4× faster than ``argsort(kind="stable")`` over a million items."""
-    if len(idx) == 0:
-        return idx
-    v = (0.0 - np.asarray(values[idx], dtype=np.float32) + np.float32(0.0)).astype(np.float32).view(np.uint32).astype(np.uint64)
-    neg = (v >> np.uint64(31)) == 1
-    v = np.where(neg, ~v & np.uint64(0xFFFFFFFF), v | np.uint64(0x80000000))
-    keys = (v << np.uint64(32)) | idx.astype(np.uint64)
-    return idx[np.argsort(keys)]
-
-
 def top_order(values: np.ndarray, idx: np.ndarray, top: int) -> np.ndarray:
     """The first ``top`` of ``idx`` by ``values`` descending, ties by index (exact; partial sort)."""
     if len(idx) <= top:
@@ -125,6 +116,22 @@ class SearchEngine:
         self.p_start = np.searchsorted(self.p_item, np.arange(len(self.items)))
         self.field_w = np.asarray([FIELD_WEIGHTS[f] for f in FIELDS], dtype=np.float32)
         self.vectors = np.load(d / "vectors.npy", mmap_mode="r")
+        g = np.load(d / "groups.npz")
+        self.item_group, self.item_doc = g["item_group"], g["item_doc"]
+        self.g_start, self.g_text = g["g_start"], g["g_text"]
+        self.g_field = g["g_field"].astype(np.int64)
+        self.n_groups = len(self.g_start) - 1
+        self.n_docs = int(self.item_doc.max()) + 1 if len(self.item_doc) else 0
+        g_len = np.diff(self.g_start)
+        self.g_of_passage = np.repeat(np.arange(self.n_groups), g_len)
+        self.g_nonempty = np.flatnonzero(g_len > 0)
+        # distinct (field, text) pairs of the groups' passages
+        pairs, self.g_pair = np.unique(self.g_field * max(1, self.vectors.shape[0]) + self.g_text, return_inverse=True)
+        self.g_pair = self.g_pair.astype(np.int64).ravel()
+        self.pair_field = pairs // max(1, self.vectors.shape[0])
+        self.pair_text = pairs % max(1, self.vectors.shape[0])
+        self._counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._pair_counts: dict[str, np.ndarray] = {}
         import faiss
 
         self.faiss = faiss.read_index(str(d / "faiss.index"), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
@@ -274,94 +281,193 @@ class SearchEngine:
         return [self.result(int(n), 0.0, float("nan"), 0.0, -1, "") for n in cand]
 
     # -- rankings --------------------------------------------------------------------------------
-    def dense_scores(self, qv: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Item scores (−inf where not scored) and, per item, the passage index that scored best."""
-        n = len(self.items)
-        scores = np.full(n, -np.inf, dtype=np.float32)
-        best = np.full(n, -1, dtype=np.int64)
-        pmask = mask[self.p_item]
-        pidx = np.flatnonzero(pmask)
-        if not len(pidx):
-            return scores, best
-        ptext = self.p_text[pidx]
+    # Per query, work is done per *group* of items with the same passages (dense) and per distinct
+    # lexical document (BM25), never per item or passage, and only the items that can reach the top
+    # are fused (see :meth:`rank`). Measured on the generated 100,000-project corpus (1.04 M items,
+    # 2.4 M passages): see bench/run.py and the README's benchmark table.
+
+    def counts(self, mask: np.ndarray, key: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate items per passage group and per lexical document. ``key`` names a mask that
+        depends only on the kind (no other filter): its counts are computed once and kept."""
+        if key is not None and key in self._counts:
+            return self._counts[key]
+        sel = np.flatnonzero(mask)
+        out = (np.bincount(self.item_group[sel], minlength=self.n_groups),
+               np.bincount(self.item_doc[sel], minlength=self.n_docs))
+        if key is not None:
+            self._counts[key] = out
+        return out
+
+    def pair_counts(self, cnt_g: np.ndarray, key: str | None = None) -> np.ndarray:
+        """Candidate passages per distinct (field, text) pair, from the candidate items per group."""
+        if key is not None and key in self._pair_counts:
+            return self._pair_counts[key]
+        out = np.bincount(self.g_pair, weights=cnt_g[self.g_of_passage], minlength=len(self.pair_text))
+        if key is not None:
+            self._pair_counts[key] = out
+        return out
+
+    def text_cosines(self, qv: np.ndarray, cnt_g: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Cosine of the query with every text the candidate groups use; ``True`` when an
+        approximate index chose the texts (the others then hold the farthest cosine it returned)."""
         ntexts = self.vectors.shape[0]
         if ntexts <= EXACT_LIMIT:
             # few distinct texts (they repeat a lot): every cosine at once is cheaper than choosing
-            cos = np.asarray(self.vectors) @ qv
+            return np.asarray(self.vectors) @ qv, False
+        tmask = np.zeros(ntexts, dtype=bool)
+        tmask[self.g_text[(cnt_g > 0)[self.g_of_passage]]] = True
+        tids = np.flatnonzero(tmask)
+        cos = np.full(ntexts, -np.inf, dtype=np.float32)
+        if len(tids) <= EXACT_LIMIT:
+            cos[tids] = np.asarray(self.vectors[tids]) @ qv
+            return cos, False
+        if len(tids) == ntexts:
+            d, i = self.faiss.search(qv[None, :], min(DENSE_DEPTH, self.faiss.ntotal))
         else:
-            tmask = np.zeros(ntexts, dtype=bool)
-            tmask[ptext] = True
-            tids = np.flatnonzero(tmask)
-            cos = np.full(ntexts, -np.inf, dtype=np.float32)
-            if len(tids) <= EXACT_LIMIT:
-                cos[tids] = np.asarray(self.vectors[tids]) @ qv
-            elif len(tids) == ntexts:
-                k = min(DENSE_DEPTH, self.faiss.ntotal)
-                d, i = self.faiss.search(qv[None, :], k)
-                cos[i[0][i[0] >= 0]] = d[0][i[0] >= 0]
-            else:
-                import faiss
+            import faiss
 
-                sel = faiss.IDSelectorBatch(tids.astype(np.int64))
-                params = faiss.SearchParameters(sel=sel) if not isinstance(self.faiss, faiss.IndexHNSW) else faiss.SearchParametersHNSW(sel=sel, efSearch=256)
-                d, i = self.faiss.search(qv[None, :], min(DENSE_DEPTH, len(tids)), params=params)
-                ok = i[0] >= 0
-                cos[i[0][ok]] = d[0][ok]
-        if not np.isfinite(cos[ptext]).all():
-            # texts the approximate index did not return are no nearer than the farthest it did:
-            # they get that cosine (an upper bound), so that items keep a finite score and their
-            # second passage still counts
-            found = cos[np.isfinite(cos)]
-            cos[~np.isfinite(cos)] = found.min() if len(found) else 0.0
-            approximate = True
+            sel = faiss.IDSelectorBatch(tids.astype(np.int64))
+            params = (faiss.SearchParametersHNSW(sel=sel, efSearch=256) if isinstance(self.faiss, faiss.IndexHNSW)
+                      else faiss.SearchParameters(sel=sel))
+            d, i = self.faiss.search(qv[None, :], min(DENSE_DEPTH, len(tids)), params=params)
+        ok = i[0] >= 0
+        cos[i[0][ok]] = d[0][ok]
+        # texts the approximate index did not return are no nearer than the farthest it did: they
+        # get that cosine, an upper bound, so every group's score is an upper bound of its exact one
+        found = cos[tmask & np.isfinite(cos)]
+        cos[tmask & ~np.isfinite(cos)] = found.min() if len(found) else 0.0
+        return cos, True
+
+    def _field_stats(self, qv: np.ndarray, cos: np.ndarray, pair_cnt: np.ndarray, approximate: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of the cosines per field over the candidate items' passages
+        (each distinct (field, text) pair weighted by how many candidate passages it is). Short names
+        and long goals have different cosine baselines under e5: z-scores per field make them
+        comparable (raw cosines would always let names win)."""
+        w, fields, texts = pair_cnt, self.pair_field, self.pair_text
+        if approximate:
+            # an approximate index scored only the nearest texts: the statistics come from an exact
+            # sample of the candidate pairs (measured: hybrid recall@10 against exact 0.69 with
+            # statistics of the nearest texts only)
+            nz = np.flatnonzero(w)
+            sample = nz[:: max(1, len(nz) // (Z_SAMPLE * len(self.field_w)))]
+            w, fields, texts = w[sample], fields[sample], texts[sample]
+            pc = (np.asarray(self.vectors[texts]) @ qv).astype(np.float64)
         else:
-            approximate = False
-        pc = cos[ptext].astype(np.float64)
-        # standardise per field: short names and long goals have different cosine baselines under
-        # e5, so raw cosines would always let names win; z-scores make the fields comparable
-        fields = self.p_field[pidx].astype(np.int64)
-        if not approximate:
-            sf, sc = fields, pc
-        else:
-            # an approximate index scored only the nearest texts: the field statistics come from an
-            # exact sample of the candidate passages instead (measured: hybrid recall@10 against
-            # exact 0.69 with statistics of the nearest texts only)
-            counts = np.bincount(fields, minlength=len(self.field_w))
-            step = np.maximum(1, counts // Z_SAMPLE)  # per field: rare fields are taken whole
-            order = np.argsort(fields, kind="stable")
-            rank_in_field = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
-            sample = np.sort(order[rank_in_field % step[fields[order]] == 0])
-            sf = fields[sample]
-            sc = (np.asarray(self.vectors[ptext[sample]]) @ qv).astype(np.float64)
+            pc = cos[texts].astype(np.float64)
         nf = len(self.field_w)
-        cnt = np.bincount(sf, minlength=nf)
-        s1 = np.bincount(sf, weights=sc, minlength=nf)
-        s2 = np.bincount(sf, weights=sc * sc, minlength=nf)
+        cnt = np.bincount(fields, weights=w, minlength=nf)
+        s1 = np.bincount(fields, weights=w * pc, minlength=nf)
+        s2 = np.bincount(fields, weights=w * pc * pc, minlength=nf)
         mu = np.where(cnt > 0, s1 / np.maximum(cnt, 1), 0.0)
         sd = np.sqrt(np.maximum(s2 / np.maximum(cnt, 1) - mu * mu, 0.0))
+        # a single candidate passage has no spread at all
         sd = np.where((cnt > 1) & (sd > 1e-6), sd, 1.0)
-        ps = ((pc - mu[fields]) / sd[fields] * self.field_w[fields]).astype(np.float32)
-        # passages are stored item by item: an item's passages are one segment of pidx
-        items = self.p_item[pidx]
-        starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
-        seg_items = items[starts]
+        return mu, sd
+
+    def _score_segments(self, ps: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per segment of passage scores: best + SECOND × max(second best, 0), and the offset of the
+        (first) best passage in its segment."""
         top1 = np.maximum.reduceat(ps, starts)
         seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ps)]))
         at_max = np.flatnonzero(ps == top1[seg])
         first = at_max[np.r_[True, seg[at_max][1:] != seg[at_max][:-1]]]
-        scores[seg_items] = top1
-        best[seg_items] = pidx[first]
+        score = top1.copy()
         if SECOND > 0:
             # evidence from a second, different passage adds to the best one
             rest = ps.copy()
             rest[first] = -np.inf
             top2 = np.maximum.reduceat(rest, starts)
             has2 = np.isfinite(top2) & np.isfinite(top1)
-            scores[seg_items[has2]] += SECOND * np.maximum(top2[has2], 0)
+            score[has2] += SECOND * np.maximum(top2[has2], 0)
+        return score, first - starts
+
+    def group_scores(self, qv: np.ndarray, cnt_g: np.ndarray, pair_cnt: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Dense score of every passage group with candidates (−inf otherwise) and the offset of its
+        best passage within the group (−1 when it has none). ``pair_cnt``: candidate passages per
+        (field, text) pair (:meth:`pair_counts`), computed when not given."""
+        if pair_cnt is None:
+            pair_cnt = self.pair_counts(cnt_g)
+        gs = np.full(self.n_groups, -np.inf, dtype=np.float32)
+        gbest = np.full(self.n_groups, -1, dtype=np.int64)
+        if not cnt_g.any() or not len(self.g_text):
+            return gs, gbest
+        cos, approximate = self.text_cosines(qv, cnt_g)
+        mu, sd = self._field_stats(qv, cos, pair_cnt, approximate)
+        zw = self.field_w / sd  # (cos − mu[f]) / sd[f] × w[f], folded per field
+        # each distinct (field, text) pair is standardised once, passages just look their pair up
+        ps = (cos[self.pair_text] * zw[self.pair_field] - (mu * zw)[self.pair_field]).astype(np.float32)[self.g_pair]
+        ne = self.g_nonempty
+        score, off = self._score_segments(ps, self.g_start[ne])
+        gs[ne], gbest[ne] = score, off
+        gs[cnt_g == 0] = -np.inf
+        if approximate:
+            self._rescore(qv, gs, gbest, cnt_g, cos, zw, mu)
+        return gs, gbest
+
+    def _rescore(self, qv, gs, gbest, cnt_g, cos, zw, mu, chunk: int = 256) -> None:
+        """Exact scores for the groups that can hold the dense top ``DENSE_DEPTH`` items: groups in
+        order of their upper-bound score, a chunk at a time, until the ``DENSE_DEPTH``-th best exact
+        score is no lower than the next upper bound (then no unscored group can overtake)."""
+        order = np.flatnonzero(cnt_g > 0)
+        order = order[np.argsort(-gs[order], kind="stable")]
+        done = np.zeros(self.n_groups, dtype=bool)
+        for i in range(0, len(order), chunk):
+            batch = order[i : i + chunk]
+            batch = batch[self.g_start[batch + 1] > self.g_start[batch]]
+            if len(batch):
+                lens = self.g_start[batch + 1] - self.g_start[batch]
+                pidx = np.repeat(self.g_start[batch] - np.r_[0, np.cumsum(lens)[:-1]], lens) + np.arange(lens.sum())
+                t = self.g_text[pidx]
+                uniq, inv = np.unique(t, return_inverse=True)
+                exact = np.asarray(self.vectors[uniq]) @ qv
+                cos[uniq] = exact
+                f = self.g_field[pidx]
+                ps = (exact[inv] * zw[f] - (mu * zw)[f]).astype(np.float32)
+                gs[batch], gbest[batch] = self._score_segments(ps, np.r_[0, np.cumsum(lens)[:-1]])
+            done[order[i : i + chunk]] = True
+            if i + chunk >= len(order):
+                break
+            ex = np.flatnonzero(done)
+            ex = ex[np.argsort(-gs[ex], kind="stable")]
+            reach = np.searchsorted(np.cumsum(cnt_g[ex]), DENSE_DEPTH)
+            if reach < len(ex) and gs[ex[reach]] >= gs[order[i + chunk]]:
+                break
+
+    @staticmethod
+    def competition_ranks(values: np.ndarray, counts: np.ndarray, positive: bool = False) -> np.ndarray:
+        """Rank of every entry among the candidate items: 1 + the number of candidate items scored
+        strictly higher (``counts`` items per entry). Equal scores share a rank — identical texts
+        in a thousand towns are equally good matches, not ranks 1…1000 in storage order. 0 where
+        an entry has no candidate (or, with ``positive``, no positive score)."""
+        act = counts > 0
+        if positive:
+            act &= values > 0
+        idx = np.flatnonzero(act)
+        ranks = np.zeros(len(values), dtype=np.int64)
+        if not len(idx):
+            return ranks
+        order = idx[np.argsort(-values[idx], kind="stable")]
+        neg = -values[order].astype(np.float64)
+        before = np.r_[0, np.cumsum(counts[order])[:-1]]
+        ranks[order] = 1 + before[np.searchsorted(neg, neg, side="left")]
+        return ranks
+
+    def dense_scores(self, qv: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Item scores (−inf where not scored) and, per item, the passage index that scored best."""
+        cnt_g, _ = self.counts(mask)
+        gs, gbest = self.group_scores(qv, cnt_g)
+        scores = np.where(mask, gs[self.item_group], -np.inf).astype(np.float32)
+        off = gbest[self.item_group]
+        best = np.where(mask & (off >= 0), self.p_start + off, -1)
         return scores, best
 
+    def doc_lexical_scores(self, query: str, cnt_d: np.ndarray) -> np.ndarray:
+        """BM25 score of every lexical document with candidate items (0 for the others)."""
+        return self.bm25.scores(self.tokenizer.tokens(query), (cnt_d > 0).astype(np.float32))
+
     def lexical_scores(self, query: str, mask: np.ndarray) -> np.ndarray:
-        s = self.bm25.scores(self.tokenizer.tokens(query), mask.astype(np.float32))
+        _, cnt_d = self.counts(mask)
+        s = self.doc_lexical_scores(query, cnt_d)[self.item_doc]
         s[~mask] = 0
         return s
 
@@ -375,8 +481,13 @@ class SearchEngine:
 
     def rank(self, query: str, f: Filters, top: int = 10, qv: np.ndarray | None = None,
              memo: dict[str, np.ndarray] | None = None) -> list[dict]:
+        """Weighted reciprocal rank fusion of the dense and the lexical ranking (competition ranks:
+        equal scores, equal rank), ties by item order. Exact, but only items within the first K of
+        either ranking are fused: any other item scores at most (W_DENSE + w_lex) / (RRF_K + K + 1),
+        so once the top-th fused score is above that, nothing else can enter; else K grows."""
         mask = self.candidates(f)
-        if not mask.any():
+        ncand = int(mask.sum())
+        if not ncand:
             return []
         if qv is None:
             qv = memo.get(query) if memo is not None else None
@@ -384,24 +495,41 @@ class SearchEngine:
                 qv = self.embed_query(query)
                 if memo is not None:
                     memo[query] = qv
-        dense, best = self.dense_scores(qv, mask)
-        lex = self.lexical_scores(query, mask)
-        cand = np.nonzero(mask)[0]
-        d_order = desc_order(dense, cand)
-        d_rank = np.empty(len(self.items), dtype=np.int64)
-        d_rank[d_order] = np.arange(1, len(d_order) + 1)
-        lex_c = cand[lex[cand] > 0]
-        l_order = desc_order(lex, lex_c)
-        l_rank = np.zeros(len(self.items), dtype=np.int64)
-        l_rank[l_order] = np.arange(1, len(l_order) + 1)
-        fused = np.zeros(len(self.items), dtype=np.float64)
-        fused[cand] = W_DENSE / (RRF_K + d_rank[cand])
-        has_lex = l_rank[cand] > 0
+        key = self._mask_key(f)
+        cnt_g, cnt_d = self.counts(mask, key=key)
+        gs, gbest = self.group_scores(qv, cnt_g, self.pair_counts(cnt_g, key=key))
+        ls = self.doc_lexical_scores(query, cnt_d)
+        g_rank = self.competition_ranks(gs, cnt_g)
+        d_rank = self.competition_ranks(ls, cnt_d, positive=True)
         # indicators are short formulaic texts: sharing a generic word (设备, 及时率) says little
-        w_lex = W_LEXICAL * self.lexical_coverage(query) * np.where(self.is_indicator[cand[has_lex]], W_LEXICAL_INDICATOR, 1.0)
-        fused[cand[has_lex]] += w_lex / (RRF_K + l_rank[cand[has_lex]])
-        order = top_order(fused, cand, top)
-        return [self.result(int(n), float(fused[n]), float(dense[n]), float(lex[n]), int(best[n]), query) for n in order]
+        w_lex = W_LEXICAL * self.lexical_coverage(query)
+        k = max(8 * top, 100)
+        while True:
+            near = mask & ((g_rank <= k)[self.item_group] | ((d_rank > 0) & (d_rank <= k))[self.item_doc])
+            cand = np.flatnonzero(near)
+            dr, lr = g_rank[self.item_group[cand]], d_rank[self.item_doc[cand]]
+            wl = w_lex * np.where(self.is_indicator[cand], W_LEXICAL_INDICATOR, 1.0)
+            fused = W_DENSE / (RRF_K + dr) + np.where(lr > 0, wl / (RRF_K + np.maximum(lr, 1)), 0.0)
+            # cand is in item order, so positions in it break ties as item indices do
+            order = top_order(fused, np.arange(len(cand)), top)
+            bound = (W_DENSE + w_lex) / (RRF_K + k + 1)
+            if len(cand) >= ncand or (len(order) >= top and fused[order[-1]] > bound):
+                break
+            k *= 4
+        out = []
+        for j in order:
+            n = int(cand[j])
+            g = self.item_group[n]
+            best = int(self.p_start[n] + gbest[g]) if gbest[g] >= 0 else -1
+            out.append(self.result(n, float(fused[j]), float(gs[g]), float(ls[self.item_doc[n]]), best, query))
+        return out
+
+    @staticmethod
+    def _mask_key(f: Filters) -> str | None:
+        """The cache key of a candidate mask that depends on the kind alone (see :meth:`counts`)."""
+        plain = (f.town is None and f.year is None and f.years is None and f.iris is None and f.amount_min is None
+                 and f.amount_max is None and not f.regions and not f.units)
+        return f"kind:{f.kind}" if plain else None
 
     def embed_query(self, query: str) -> np.ndarray:
         if self.embedder is None:

@@ -149,3 +149,89 @@ def test_cli_search_json_and_batch(samples_index_dir, tmp_path):
     assert one.returncode == 0, one.stderr
     arr = json.loads(one.stdout)
     assert isinstance(arr, list) and arr[0]["name"] == "伙食补助费" and all(r["town"] == "南城街道" for r in arr)
+
+
+# -- the fast ranking path equals its definition ------------------------------------------------
+
+def _reference_rank(engine, query, f, top):
+    """Weighted RRF computed the slow, obvious way: per item, competition ranks (1 + the number of
+    candidates scored strictly higher), ties by item order."""
+    import numpy as np
+
+    from index.search import RRF_K, W_DENSE, W_LEXICAL, W_LEXICAL_INDICATOR
+
+    mask = engine.candidates(f)
+    qv = engine.embed_query(query)
+    dense, _ = engine.dense_scores(qv, mask)
+    lex = engine.lexical_scores(query, mask)
+    cand = np.flatnonzero(mask)
+    w_lex = W_LEXICAL * engine.lexical_coverage(query)
+    fused = {}
+    for n in cand:
+        v = W_DENSE / (RRF_K + 1 + int((dense[cand] > dense[n]).sum()))
+        if lex[n] > 0:
+            w = w_lex * (W_LEXICAL_INDICATOR if engine.items[n].kind == "indicator" else 1.0)
+            v += w / (RRF_K + 1 + int((lex[cand] > lex[n]).sum()))
+        fused[int(n)] = v
+    order = sorted(fused, key=lambda n: (-fused[n], n))[:top]
+    return [engine.items[n].iri for n in order], [fused[n] for n in order]
+
+
+@pytest.mark.parametrize("query,kind,top", [
+    ("自助终端 租赁", "all", 3),   # top 3: only the first 100 of each ranking are fused at first
+    ("群众满意度", "all", 10),     # an indicator text many projects share (one group, equal ranks)
+    ("设备坏了多久能修好", "indicator", 5),
+    ("政务服务 运营", "project", 10),
+])
+def test_rank_equals_the_fusion_definition(engine, query, kind, top):
+    from index.search import Filters
+
+    iris, scores = _reference_rank(engine, query, Filters(kind=kind), top)
+    got = engine.rank(query, Filters(kind=kind), top=top)
+    assert [r["iri"] for r in got] == iris
+    assert [r["score"] for r in got] == pytest.approx([round(s, 6) for s in scores], abs=2e-6)
+
+
+def test_bm25_over_distinct_texts_scores_like_bm25_over_items(engine):
+    """Items with the same text share one stored BM25 document; the scores are those of BM25 over
+    all items (document frequencies and lengths counted per item)."""
+    import numpy as np
+
+    from index.build import items_tokens
+    from index.lexical import BM25Index
+
+    per_item = BM25Index.build(items_tokens(engine.tokenizer, engine.items))
+    assert engine.n_docs < len(engine.items)  # the samples do repeat texts
+    everything = np.ones(len(engine.items), dtype=bool)
+    for q in ("群众满意度", "专用设备租赁费", "服装制服 采购", "及时率"):
+        want = per_item.scores(engine.tokenizer.tokens(q))
+        np.testing.assert_allclose(engine.lexical_scores(q, everything), want, rtol=1e-5, atol=1e-6)
+
+
+def test_approximate_index_rescoring_finds_the_exact_dense_top(engine, monkeypatch):
+    """With an HNSW index that returns only the nearest 20 texts, the groups that could hold the
+    dense top DENSE_DEPTH items are re-scored exactly: the top equals exact search."""
+    import faiss
+    import numpy as np
+
+    import index.search as S
+
+    mask = engine.candidates(S.Filters())
+    queries = ("自助终端 租赁", "设备坏了多久能修好", "给窗口工作人员做工装")
+    exact = {}
+    for q in queries:
+        d, _ = engine.dense_scores(engine.embed_query(q), mask)
+        exact[q] = d
+    vectors = np.ascontiguousarray(np.asarray(engine.vectors), dtype=np.float32)
+    hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    hnsw.add(vectors)
+    monkeypatch.setattr(engine, "faiss", hnsw)
+    monkeypatch.setattr(S, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(S, "DENSE_DEPTH", 20)
+    for q in queries:
+        cos, approximate = engine.text_cosines(engine.embed_query(q), engine.counts(mask)[0])
+        assert approximate and len(np.unique(cos)) < len(cos)  # far texts were given the floor
+        d, _ = engine.dense_scores(engine.embed_query(q), mask)
+        top = np.argsort(-exact[q], kind="stable")[:20]
+        np.testing.assert_allclose(d[top], exact[q][top], rtol=1e-5)
+        assert set(np.argsort(-d, kind="stable")[:20]) == set(top)
