@@ -16,7 +16,7 @@ TESTSTAMP := $(VENV)/.installed-test
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run serve ingest test test-fast bench quality browser clean
+.PHONY: install run serve ingest test test-fast bench quality system-deps browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,15 +40,18 @@ $(TESTSTAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(TESTSTAMP)
 
-# Debian's Chromium and a CJK font for the browser tests (Playwright drives /usr/bin/chromium;
-# `playwright install` cannot download browsers here)
-browser:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+# Debian packages the tests drive: Chromium and a CJK font for the browser tests (Playwright drives
+# /usr/bin/chromium; `playwright install` cannot download browsers here) and Virtuoso, the second
+# real SPARQL server the remote store is tested against (~15 s to install)
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! command -v virtuoso-t >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk virtuoso-opensource >/dev/null; \
 	fi
 
-test: $(TESTSTAMP) browser
+browser: system-deps
+
+test: $(TESTSTAMP) system-deps
 	BUDGETKG_MODEL_CACHE=$(CURDIR)/tests/.artifacts/models $(BIN)/python -m pytest -q
 
 test-fast: $(TESTSTAMP)

@@ -14,6 +14,14 @@ The update endpoint is ``$BUDGETKG_STORE_UPDATE`` when set, else derived from th
 ``/repositories/x`` → ``/repositories/x/statements``) is used as is unless it ends in
 ``/repositories/<name>``.
 
+With ``$BUDGETKG_STORE_GSP`` set to a SPARQL 1.1 Graph Store HTTP Protocol endpoint, each document
+graph is instead replaced by one ``PUT …?graph=<document>`` of its N-Triples (shared entities and
+classification labels still go as an update, first). Virtuoso needs this: it compiles an update to
+SQL and refuses a large one (SP031 / SQ199), while its ``/sparql-graph-crud`` takes a whole document
+in one request. Each document then goes in whole or not at all (the PUT replaces its graph in one
+request; the content hash is in that graph); the shared facts written just before a PUT that fails
+stay, as they are facts about units, regions and codes that hold whatever documents are stored.
+
 The endpoint must answer queries over the union of all graphs by default, as budgetkg's queries do
 not say GRAPH: ``oxigraph serve --union-default-graph``; Virtuoso does so by default.
 """
@@ -82,9 +90,11 @@ class SparqlEndpointStore(GraphStore):
     #: another client may write the same endpoint: always drop a document's graph before writing it
     drop_all = True
 
-    def __init__(self, url: str, update_url: str | None = None, read_only: bool = False, timeout: float = 300.0):
+    def __init__(self, url: str, update_url: str | None = None, read_only: bool = False, timeout: float = 300.0,
+                 graph_store_url: str | None = None):
         self.url = url
         self.update_url = update_url or update_endpoint(url)
+        self.graph_store_url = graph_store_url
         self.where = url
         self.read_only = read_only
         self.timeout = timeout
@@ -128,6 +138,9 @@ class SparqlEndpointStore(GraphStore):
         for g in named_graphs or []:
             params.append(("named-graph-uri", _iri(g)))
         data, ctype = self._post(self.url, "query", sparql, ACCEPT, params)
+        if b"nodeID://" in data:
+            # Virtuoso names blank nodes nodeID://b123, not a blank node label: keep the label part
+            data = re.sub(rb"nodeID://", b"", data)
         if ctype in RESULT_TYPES:
             return ox.parse_query_results(data, format=RESULT_TYPES[ctype])
         if ctype in GRAPH_TYPES:
@@ -140,15 +153,57 @@ class SparqlEndpointStore(GraphStore):
         except SyntaxError as exc:
             raise StoreError(f"{self.update_url}: the update was refused, nothing was written ({exc})") from exc
 
+    # -- Graph Store Protocol ---------------------------------------------------------------------
+    def commit_many(self, batch, relabel: bool = True):
+        if self.graph_store_url is None:
+            return super().commit_many(batch, relabel)
+        # one document per write: its PUT is what makes it whole or absent
+        out = []
+        for m in batch:
+            out.extend(super().commit_many([m], relabel))
+        return out
+
+    def _write(self, docs: list[tuple[str, list[str]]], shared: list[str], relabel: list, drop: list) -> None:
+        if self.graph_store_url is None:
+            return super()._write(docs, shared, relabel, drop)
+        from .store import document_update
+
+        if shared or relabel:
+            self._update(document_update([], shared, relabel, []))
+        for graph, lines in docs:
+            self._put_graph(graph, lines)
+        return None
+
+    def _put_graph(self, graph: str, lines: list[str]) -> None:
+        """Replace one named graph (SPARQL 1.1 Graph Store HTTP Protocol, indirect graph identification)."""
+        sep = "&" if "?" in self.graph_store_url else "?"
+        url = f"{self.graph_store_url}{sep}{urllib.parse.urlencode({'graph': graph})}"
+        req = urllib.request.Request(url, data=("\n".join(lines) + "\n").encode("utf-8"), method="PUT",
+                                     headers={"Content-Type": "application/n-triples"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                resp.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace").strip()[:500]
+            raise StoreError(f"{self.graph_store_url}: the graph store refused <{graph}> (HTTP {exc.code}), "
+                             f"nothing of it was written: {detail}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise StoreError(f"{self.graph_store_url}: cannot reach the graph store ({getattr(exc, 'reason', exc)})") from exc
+
+    #: a server holds other graphs too (Virtuoso: its system graphs): budgetkg's dataset is its own
+    OWN_GRAPHS = 'FILTER(STRSTARTS(STR(?g), "https://w3id.org/budgetkg/"))'
+
     def dump(self, fmt: str) -> bytes:
         if fmt in ("nq", "trig"):
-            res = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", use_default_graph_as_union=False)
+            res = self.query(f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self.OWN_GRAPHS} }}",
+                             use_default_graph_as_union=False)
             quads = [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in res]
             return ox.serialize(quads, format=ox.RdfFormat.N_QUADS if fmt == "nq" else ox.RdfFormat.TRIG)
         return self._merged_dump(fmt)
 
     def __len__(self) -> int:
-        res = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", use_default_graph_as_union=False)
+        res = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self.OWN_GRAPHS} }}",
+                         use_default_graph_as_union=False)
         return int(next(iter(res))["n"].value)
 
     def close(self) -> None:

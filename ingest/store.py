@@ -87,13 +87,24 @@ def _iris(iris: Iterable) -> str:
     return " ".join(f"<{x}>" for x in iris)
 
 
+#: one update operation carries at most this many triples or concepts: Virtuoso compiles each
+#: operation to SQL and refuses one past 10,000 lines (SP031); operations of one request still form
+#: one update, applied as a whole (Oxigraph: one transaction)
+OPERATION_TRIPLES = 500
+
+
+def _chunks(seq: list, n: int = OPERATION_TRIPLES) -> Iterator[list]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
 def relabel_update(concepts: list) -> str:
     """The part of an update that removes the current labels of some classification concepts."""
-    if not concepts:
-        return ""
-    return (f"DELETE {{ GRAPH <{SHARED_GRAPH}> {{ ?c <{SKOS.prefLabel}> ?p . ?c <{SKOS.altLabel}> ?a }} }} "
-            f"WHERE {{ VALUES ?c {{ {_iris(concepts)} }} GRAPH <{SHARED_GRAPH}> {{ "
-            f"OPTIONAL {{ ?c <{SKOS.prefLabel}> ?p }} OPTIONAL {{ ?c <{SKOS.altLabel}> ?a }} }} }} ;\n")
+    return "".join(
+        f"DELETE {{ GRAPH <{SHARED_GRAPH}> {{ ?c <{SKOS.prefLabel}> ?p . ?c <{SKOS.altLabel}> ?a }} }} "
+        f"WHERE {{ VALUES ?c {{ {_iris(part)} }} GRAPH <{SHARED_GRAPH}> {{ "
+        f"OPTIONAL {{ ?c <{SKOS.prefLabel}> ?p }} OPTIONAL {{ ?c <{SKOS.altLabel}> ?a }} }} }} ;\n"
+        for part in _chunks(list(concepts)))
 
 
 def document_update(docs: list[tuple[str, list[str]]], shared: list[str], relabel: list, drop: Iterable) -> str:
@@ -104,10 +115,10 @@ def document_update(docs: list[tuple[str, list[str]]], shared: list[str], relabe
     first); ``drop``: document graphs to drop first (those that exist, or all of them when another
     writer may have created one meanwhile)."""
     head = "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in drop)
-    body = "".join(f"GRAPH <{g}> {{\n" + "\n".join(lines) + "\n}\n" for g, lines in docs)
-    if shared:
-        body += f"GRAPH <{SHARED_GRAPH}> {{\n" + "\n".join(shared) + "\n}\n"
-    return f"{head}{relabel_update(relabel)}INSERT DATA {{\n{body}}}"
+    graphs = [*docs, (str(SHARED_GRAPH), shared)] if shared else list(docs)
+    inserts = [f"INSERT DATA {{ GRAPH <{g}> {{\n" + "\n".join(part) + "\n} }"
+               for g, lines in graphs for part in _chunks(lines)]
+    return f"{head}{relabel_update(relabel)}" + " ;\n".join(inserts)
 
 
 #: bulk ingest writes this many triples per update at most (measured: larger updates no faster)
@@ -467,5 +478,6 @@ def open_store(data_dir: Path, read_only: bool = False) -> GraphStore:
     if url:
         from .remote import SparqlEndpointStore
 
-        return SparqlEndpointStore(url, update_url=os.environ.get("BUDGETKG_STORE_UPDATE") or None, read_only=read_only)
+        return SparqlEndpointStore(url, update_url=os.environ.get("BUDGETKG_STORE_UPDATE") or None, read_only=read_only,
+                                   graph_store_url=os.environ.get("BUDGETKG_STORE_GSP") or None)
     return OxigraphStore(Path(data_dir) / "store", read_only=read_only)

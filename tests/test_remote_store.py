@@ -243,3 +243,107 @@ def test_an_interrupted_bulk_load_is_repaired_by_running_it_again(tmp_path):
     assert {o.status for o in out} == {"added"}
     assert canonical(store) == expected
     store.close()
+
+
+# -- Virtuoso (Debian virtuoso-opensource; `make test` installs it) --------------------------------
+
+VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory):
+    """A private Virtuoso on free ports, its database in a temporary directory, SPARQL updates
+    allowed for the anonymous SPARQL user. Yields (query URL, graph store URL)."""
+    import re
+    import urllib.request
+
+    exe, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    if not exe or not isql or not VIRTUOSO_INI.exists():
+        pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource; `make test` does it)")
+    d = tmp_path_factory.mktemp("virtuoso")
+    sql_port, http_port = free_port(), free_port()
+    ini = VIRTUOSO_INI.read_text(encoding="utf-8")
+    ini = re.sub(r"/var/lib/virtuoso-opensource-7/db/", f"{d}/", ini)
+    ini = re.sub(r"(\[Parameters\][^\[]*?\nServerPort\s*=\s*)\d+", rf"\g<1>{sql_port}", ini, flags=re.S)
+    ini = re.sub(r"(\[HTTPServer\][^\[]*?\nServerPort\s*=\s*)\d+", rf"\g<1>{http_port}", ini, flags=re.S)
+    # Virtuoso cuts SELECT results at ResultSetMaxRows (10,000 by default): whole-store reads need more
+    ini = re.sub(r"(\nResultSetMaxRows\s*=\s*)\d+", r"\g<1>1000000", ini)
+    (d / "virtuoso.ini").write_text(ini, encoding="utf-8")
+    proc = subprocess.Popen([exe, "-f", "-c", str(d / "virtuoso.ini")], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{http_port}/sparql"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log = (d / "virtuoso.log").read_text(errors="replace")[-800:] if (d / "virtuoso.log").exists() else ""
+                pytest.fail(f"Virtuoso did not start: {log}")
+            time.sleep(0.3)
+    r = subprocess.run([isql, str(sql_port), "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    yield url, f"http://127.0.0.1:{http_port}/sparql-graph-crud"
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def comparable_quads(store) -> set[str]:
+    """budgetkg's own quads without blank nodes; Virtuoso stores xsd:boolean as 1/0, which is the
+    same value as true/false (the only lexical form it changes here)."""
+    out = set()
+    for q in ground_quads(store):
+        if "https://w3id.org/budgetkg/" not in q.rsplit(" ", 2)[-2]:
+            continue
+        out.add(q.replace('"1"^^<http://www.w3.org/2001/XMLSchema#boolean>', '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>')
+                 .replace('"0"^^<http://www.w3.org/2001/XMLSchema#boolean>', '"false"^^<http://www.w3.org/2001/XMLSchema#boolean>'))
+    return out
+
+
+def test_virtuoso_holds_and_answers_what_the_embedded_store_does(virtuoso, samples_store, tmp_path):
+    """Written through the Graph Store Protocol (one PUT per document; a SPARQL update of a whole
+    document is refused by Virtuoso's SQL compiler), read through the SPARQL protocol."""
+    from ingest.remote import SparqlEndpointStore
+
+    url, gsp = virtuoso
+    env = {"BUDGETKG_STORE_GSP": gsp}
+    r = cli("--store", url, "--data", str(tmp_path), "ingest", str(SAMPLES), "--no-index", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("added") == len(list(SAMPLES.rglob("*.txt")))
+    store = SparqlEndpointStore(url, read_only=True)
+    for name, q in COMPARE.items():
+        assert rows(store, q) == rows(samples_store, q), name
+    assert store.documents() == samples_store.documents()
+    assert comparable_quads(store) == comparable_quads(samples_store)
+    # again: nothing changes
+    r = cli("--store", url, "--data", str(tmp_path), "ingest", str(SAMPLES), "--no-index", env=env)
+    assert r.returncode == 0 and "added" not in r.stdout and "replaced" not in r.stdout, r.stdout + r.stderr
+    assert store.documents() == samples_store.documents()
+
+
+def test_virtuoso_graph_store_refusal_names_the_file_and_writes_no_document(virtuoso, tmp_path):
+    from ingest.mapping import map_document
+    from ingest.parse import parse_file
+    from ingest.remote import SparqlEndpointStore
+
+    url, gsp = virtuoso
+    doc = next(SAMPLES.rglob("*shatian*.txt"))
+    graph = str(map_document(parse_file(doc)).graph_iri)
+    writer = SparqlEndpointStore(url)
+    writer._update(f"DROP SILENT GRAPH <{graph}>")
+    before = writer.documents()
+    assert graph not in before
+    r = cli("--store", url, "--data", str(tmp_path), "ingest", str(doc), "--no-index",
+            env={"BUDGETKG_STORE_GSP": gsp.replace("sparql-graph-crud", "no-such-graph-store")})
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "ERROR" in out and doc.name in out and "graph store refused" in out
+    assert writer.documents() == before
+    r = cli("--store", url, "--data", str(tmp_path), "ingest", str(doc), "--no-index", env={"BUDGETKG_STORE_GSP": gsp})
+    assert r.returncode == 0 and "added" in r.stdout, r.stdout + r.stderr
+    assert graph in writer.documents()
