@@ -38,6 +38,9 @@ SIMILAR_GOAL_COS = 0.93
 #: texts searched exactly (dot products) when the candidate set is at most this large
 EXACT_LIMIT = 50_000
 DENSE_DEPTH = 1000
+#: HNSW search list: at least this, and this many times the texts asked for
+HNSW_EF_SEARCH = 256
+HNSW_EF_FACTOR = 4
 #: with an approximate index, per-field cosine statistics come from about this many passages per field (exact)
 Z_SAMPLE = 8192
 #: weight of an item's second-best passage added to its best (evidence from two places counts)
@@ -125,6 +128,7 @@ class SearchEngine:
         g_len = np.diff(self.g_start)
         self.g_of_passage = np.repeat(np.arange(self.n_groups), g_len)
         self.g_nonempty = np.flatnonzero(g_len > 0)
+        self.ne_seg = np.repeat(np.arange(len(self.g_nonempty)), g_len[self.g_nonempty])  # passage → its non-empty group
         # distinct (field, text) pairs of the groups' passages
         pairs, self.g_pair = np.unique(self.g_field * max(1, self.vectors.shape[0]) + self.g_text, return_inverse=True)
         self.g_pair = self.g_pair.astype(np.int64).ravel()
@@ -321,15 +325,18 @@ class SearchEngine:
         if len(tids) <= EXACT_LIMIT:
             cos[tids] = np.asarray(self.vectors[tids]) @ qv
             return cos, False
-        if len(tids) == ntexts:
-            d, i = self.faiss.search(qv[None, :], min(DENSE_DEPTH, self.faiss.ntotal))
-        else:
-            import faiss
+        import faiss
 
-            sel = faiss.IDSelectorBatch(tids.astype(np.int64))
-            params = (faiss.SearchParametersHNSW(sel=sel, efSearch=256) if isinstance(self.faiss, faiss.IndexHNSW)
-                      else faiss.SearchParameters(sel=sel))
-            d, i = self.faiss.search(qv[None, :], min(DENSE_DEPTH, len(tids)), params=params)
+        k = min(DENSE_DEPTH, len(tids))
+        sel = faiss.IDSelectorBatch(tids.astype(np.int64)) if len(tids) < ntexts else None
+        if isinstance(self.faiss, faiss.IndexHNSW):
+            # the farthest text returned must be the k-th nearest, or the cosine given to the texts
+            # not returned is no upper bound: HNSW needs a search list well beyond k for a deep k
+            # (measured at 100,000 projects: efSearch 256 found 64 % of the true top 1,000 texts)
+            params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, HNSW_EF_FACTOR * k))
+        else:
+            params = faiss.SearchParameters(sel=sel)
+        d, i = self.faiss.search(qv[None, :], k, params=params)
         ok = i[0] >= 0
         cos[i[0][ok]] = d[0][ok]
         # texts the approximate index did not return are no nearer than the farthest it did: they
@@ -364,11 +371,12 @@ class SearchEngine:
         sd = np.where((cnt > 1) & (sd > 1e-6), sd, 1.0)
         return mu, sd
 
-    def _score_segments(self, ps: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _score_segments(self, ps: np.ndarray, starts: np.ndarray, seg: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per segment of passage scores: best + SECOND × max(second best, 0), and the offset of the
-        (first) best passage in its segment."""
+        (first) best passage in its segment. ``seg``: the segment of every passage, when known."""
         top1 = np.maximum.reduceat(ps, starts)
-        seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ps)]))
+        if seg is None:
+            seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ps)]))
         at_max = np.flatnonzero(ps == top1[seg])
         first = at_max[np.r_[True, seg[at_max][1:] != seg[at_max][:-1]]]
         score = top1.copy()
@@ -397,7 +405,7 @@ class SearchEngine:
         # each distinct (field, text) pair is standardised once, passages just look their pair up
         ps = (cos[self.pair_text] * zw[self.pair_field] - (mu * zw)[self.pair_field]).astype(np.float32)[self.g_pair]
         ne = self.g_nonempty
-        score, off = self._score_segments(ps, self.g_start[ne])
+        score, off = self._score_segments(ps, self.g_start[ne], self.ne_seg)
         gs[ne], gbest[ne] = score, off
         gs[cnt_g == 0] = -np.inf
         if approximate:
@@ -405,9 +413,9 @@ class SearchEngine:
         return gs, gbest
 
     def _rescore(self, qv, gs, gbest, cnt_g, cos, zw, mu, chunk: int = 256) -> None:
-        """Exact scores for the groups that can hold the dense top ``DENSE_DEPTH`` items: groups in
-        order of their upper-bound score, a chunk at a time, until the ``DENSE_DEPTH``-th best exact
-        score is no lower than the next upper bound (then no unscored group can overtake)."""
+        """Exact scores for the dense top ``DENSE_DEPTH`` groups: groups in order of their upper-bound
+        score, a chunk at a time, until the ``DENSE_DEPTH``-th best exact score is no lower than the
+        next upper bound (then no group left unscored can overtake them)."""
         order = np.flatnonzero(cnt_g > 0)
         order = order[np.argsort(-gs[order], kind="stable")]
         done = np.zeros(self.n_groups, dtype=bool)
@@ -427,10 +435,10 @@ class SearchEngine:
             done[order[i : i + chunk]] = True
             if i + chunk >= len(order):
                 break
+            # counted in groups, not items: one text repeated by 5,000 items would otherwise fill
+            # the depth alone and leave the ranks of everything below it approximate
             ex = np.flatnonzero(done)
-            ex = ex[np.argsort(-gs[ex], kind="stable")]
-            reach = np.searchsorted(np.cumsum(cnt_g[ex]), DENSE_DEPTH)
-            if reach < len(ex) and gs[ex[reach]] >= gs[order[i + chunk]]:
+            if len(ex) > DENSE_DEPTH and np.partition(-gs[ex], DENSE_DEPTH)[DENSE_DEPTH] <= -gs[order[i + chunk]]:
                 break
 
     @staticmethod
@@ -446,7 +454,7 @@ class SearchEngine:
         ranks = np.zeros(len(values), dtype=np.int64)
         if not len(idx):
             return ranks
-        order = idx[np.argsort(-values[idx], kind="stable")]
+        order = idx[np.argsort(-values[idx])]  # any order of equal values: they share a rank
         neg = -values[order].astype(np.float64)
         before = np.r_[0, np.cumsum(counts[order])[:-1]]
         ranks[order] = 1 + before[np.searchsorted(neg, neg, side="left")]
