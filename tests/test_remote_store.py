@@ -264,8 +264,8 @@ def virtuoso(tmp_path_factory):
     sql_port, http_port = free_port(), free_port()
     ini = VIRTUOSO_INI.read_text(encoding="utf-8")
     ini = re.sub(r"/var/lib/virtuoso-opensource-7/db/", f"{d}/", ini)
-    ini = re.sub(r"(\[Parameters\][^\[]*?\nServerPort\s*=\s*)\d+", rf"\g<1>{sql_port}", ini, flags=re.S)
-    ini = re.sub(r"(\[HTTPServer\][^\[]*?\nServerPort\s*=\s*)\d+", rf"\g<1>{http_port}", ini, flags=re.S)
+    ini = re.sub(r"(\[Parameters\][^\[]*?\nServerPort\s*=\s*)\d+", rf"\g<1>{sql_port}", ini, flags=re.DOTALL)
+    ini = re.sub(r"(\[HTTPServer\][^\[]*?\nServerPort\s*=\s*)\d+", rf"\g<1>{http_port}", ini, flags=re.DOTALL)
     # Virtuoso cuts SELECT results at ResultSetMaxRows (10,000 by default): whole-store reads need more
     ini = re.sub(r"(\nResultSetMaxRows\s*=\s*)\d+", r"\g<1>1000000", ini)
     (d / "virtuoso.ini").write_text(ini, encoding="utf-8")
@@ -283,7 +283,7 @@ def virtuoso(tmp_path_factory):
                 pytest.fail(f"Virtuoso did not start: {log}")
             time.sleep(0.3)
     r = subprocess.run([isql, str(sql_port), "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     yield url, f"http://127.0.0.1:{http_port}/sparql-graph-crud"
     proc.terminate()
