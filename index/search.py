@@ -37,11 +37,13 @@ SIMILAR_NAME_COS = 0.95
 SIMILAR_GOAL_COS = 0.93
 #: texts searched exactly (dot products) when the candidate set is at most this large
 EXACT_LIMIT = 50_000
+#: with an approximate index: texts asked of it, and groups rescored exactly at the top of the dense ranking
 DENSE_DEPTH = 1000
 #: HNSW search list: at least this, and this many times the texts asked for
 HNSW_EF_SEARCH = 256
 HNSW_EF_FACTOR = 4
-#: with an approximate index, per-field cosine statistics come from about this many passages per field (exact)
+#: with an approximate index, per-field cosine statistics come from an exact sample of about this many
+#: (field, text) pairs per field
 Z_SAMPLE = 8192
 #: weight of an item's second-best passage added to its best (evidence from two places counts)
 SECOND = 0.3
