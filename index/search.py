@@ -45,6 +45,8 @@ HNSW_EF_FACTOR = 4
 #: with an approximate index, per-field cosine statistics come from an exact sample of about this many
 #: (field, text) pairs per field
 Z_SAMPLE = 8192
+#: score only the groups with candidates when they are fewer than this share of all groups
+SELECTIVE = 0.5
 #: weight of an item's second-best passage added to its best (evidence from two places counts)
 SECOND = 0.3
 KINDS = ("project", "indicator", "task")
@@ -391,25 +393,41 @@ class SearchEngine:
             score[has2] += SECOND * np.maximum(top2[has2], 0)
         return score, first - starts
 
+    def _passages_of(self, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The passage indices of some groups, group after group, and where each group starts among them."""
+        lens = self.g_start[groups + 1] - self.g_start[groups]
+        local = np.r_[0, np.cumsum(lens)[:-1]]
+        return np.repeat(self.g_start[groups] - local, lens) + np.arange(int(lens.sum())), local
+
     def group_scores(self, qv: np.ndarray, cnt_g: np.ndarray, pair_cnt: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Dense score of every passage group with candidates (−inf otherwise) and the offset of its
         best passage within the group (−1 when it has none). ``pair_cnt``: candidate passages per
         (field, text) pair (:meth:`pair_counts`), computed when not given."""
-        if pair_cnt is None:
-            pair_cnt = self.pair_counts(cnt_g)
         gs = np.full(self.n_groups, -np.inf, dtype=np.float32)
         gbest = np.full(self.n_groups, -1, dtype=np.int64)
         if not cnt_g.any() or not len(self.g_text):
             return gs, gbest
+        ne = self.g_nonempty
+        active = ne[cnt_g[ne] > 0]
+        # a selective filter (a town, a year, a SPARQL set) leaves few groups: score only theirs
+        selective = len(active) < SELECTIVE * len(ne)
+        if selective:
+            pidx, starts = self._passages_of(active)
+            if pair_cnt is None:
+                pair_cnt = np.bincount(self.g_pair[pidx], weights=cnt_g[self.g_of_passage[pidx]], minlength=len(self.pair_text))
+        elif pair_cnt is None:
+            pair_cnt = self.pair_counts(cnt_g)
         cos, approximate = self.text_cosines(qv, cnt_g)
         mu, sd = self._field_stats(qv, cos, pair_cnt, approximate)
         zw = self.field_w / sd  # (cos − mu[f]) / sd[f] × w[f], folded per field
         # each distinct (field, text) pair is standardised once, passages just look their pair up
-        ps = (cos[self.pair_text] * zw[self.pair_field] - (mu * zw)[self.pair_field]).astype(np.float32)[self.g_pair]
-        ne = self.g_nonempty
-        score, off = self._score_segments(ps, self.g_start[ne], self.ne_seg)
-        gs[ne], gbest[ne] = score, off
-        gs[cnt_g == 0] = -np.inf
+        pair_score = (cos[self.pair_text] * zw[self.pair_field] - (mu * zw)[self.pair_field]).astype(np.float32)
+        if selective:
+            gs[active], gbest[active] = self._score_segments(pair_score[self.g_pair[pidx]], starts)
+        else:
+            score, off = self._score_segments(pair_score[self.g_pair], self.g_start[ne], self.ne_seg)
+            gs[ne], gbest[ne] = score, off
+            gs[cnt_g == 0], gbest[cnt_g == 0] = -np.inf, -1
         if approximate:
             self._rescore(qv, gs, gbest, cnt_g, cos, zw, mu)
         return gs, gbest
@@ -425,15 +443,14 @@ class SearchEngine:
             batch = order[i : i + chunk]
             batch = batch[self.g_start[batch + 1] > self.g_start[batch]]
             if len(batch):
-                lens = self.g_start[batch + 1] - self.g_start[batch]
-                pidx = np.repeat(self.g_start[batch] - np.r_[0, np.cumsum(lens)[:-1]], lens) + np.arange(lens.sum())
+                pidx, starts = self._passages_of(batch)
                 t = self.g_text[pidx]
                 uniq, inv = np.unique(t, return_inverse=True)
                 exact = np.asarray(self.vectors[uniq]) @ qv
                 cos[uniq] = exact
                 f = self.g_field[pidx]
                 ps = (exact[inv] * zw[f] - (mu * zw)[f]).astype(np.float32)
-                gs[batch], gbest[batch] = self._score_segments(ps, np.r_[0, np.cumsum(lens)[:-1]])
+                gs[batch], gbest[batch] = self._score_segments(ps, starts)
             done[order[i : i + chunk]] = True
             if i + chunk >= len(order):
                 break
@@ -507,7 +524,7 @@ class SearchEngine:
                     memo[query] = qv
         key = self._mask_key(f)
         cnt_g, cnt_d = self.counts(mask, key=key)
-        gs, gbest = self.group_scores(qv, cnt_g, self.pair_counts(cnt_g, key=key))
+        gs, gbest = self.group_scores(qv, cnt_g, self.pair_counts(cnt_g, key=key) if key is not None else None)
         ls = self.doc_lexical_scores(query, cnt_d)
         g_rank = self.competition_ranks(gs, cnt_g)
         d_rank = self.competition_ranks(ls, cnt_d, positive=True)

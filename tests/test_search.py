@@ -235,3 +235,22 @@ def test_approximate_index_rescoring_finds_the_exact_dense_top(engine, monkeypat
         top = np.argsort(-exact[q], kind="stable")[:20]
         np.testing.assert_allclose(d[top], exact[q][top], rtol=1e-5)
         assert set(np.argsort(-d, kind="stable")[:20]) == set(top)
+
+
+@pytest.mark.parametrize("kind", ["project", "task", "indicator"])
+def test_selective_filters_score_groups_like_the_full_pass(engine, monkeypatch, kind):
+    """With few candidate groups only theirs are scored; the scores are those of scoring every group."""
+    import numpy as np
+
+    import index.search as S
+
+    mask = engine.candidates(S.Filters(kind=kind))
+    cnt_g, _ = engine.counts(mask)
+    qv = engine.embed_query("政务服务大厅 设备维护")
+    got = engine.group_scores(qv, cnt_g)
+    monkeypatch.setattr(S, "SELECTIVE", 0.0)  # never selective: every group is scored
+    full = engine.group_scores(qv, cnt_g)
+    np.testing.assert_allclose(got[0], full[0], rtol=1e-6)
+    np.testing.assert_array_equal(got[1], full[1])
+    active = np.flatnonzero(cnt_g)
+    assert np.isfinite(got[0][active]).all() and not np.isfinite(np.delete(got[0], active)).any()
