@@ -254,3 +254,14 @@ def test_selective_filters_score_groups_like_the_full_pass(engine, monkeypatch, 
     np.testing.assert_array_equal(got[1], full[1])
     active = np.flatnonzero(cnt_g)
     assert np.isfinite(got[0][active]).all() and not np.isfinite(np.delete(got[0], active)).any()
+
+
+def test_sparql_iris_map_to_exactly_their_items(engine):
+    """A SPARQL result restricts a search to the items among its IRIs: every item IRI finds its item, others nothing."""
+    import numpy as np
+
+    sample = [it.iri for it in engine.items[::3]]
+    strangers = [it.iri + "x" for it in engine.items[:50]] + ["https://w3id.org/budgetkg/id/project/0000000000000000", ""]
+    got = engine.indices_of(set(sample) | set(strangers))
+    assert sorted(got.tolist()) == sorted(engine.by_iri[i] for i in sample)
+    assert engine.indices_of([]).tolist() == [] and isinstance(engine.indices_of(set()), np.ndarray)
