@@ -72,7 +72,6 @@ def _weighted_bm25(weights: np.ndarray):
     from bm25s.scoring import (
         _build_idf_array,
         _build_scores_and_indices_for_matrix,
-        _calculate_doc_freqs,
         _select_idf_scorer,
     )
 
@@ -82,15 +81,17 @@ def _weighted_bm25(weights: np.ndarray):
             lengths = np.asarray([len(d) for d in corpus_token_ids], dtype=np.float64)
             avg_doc_len = float((lengths * w).sum() / w.sum())
             n_vocab = len(unique_token_ids)
-            plain = _calculate_doc_freqs(corpus_token_ids, unique_token_ids, show_progress=False)
-            weighted = np.zeros(n_vocab, dtype=np.float64)
+            plain = np.zeros(n_vocab, dtype=np.int64)  # documents holding each token, as stored
+            weighted = np.zeros(n_vocab, dtype=np.float64)  # … and as the items they stand for
             for d, toks in enumerate(corpus_token_ids):
-                weighted[list(set(toks))] += w[d]
+                distinct = list(set(toks))
+                plain[distinct] += 1
+                weighted[distinct] += w[d]
             idf = _build_idf_array({t: float(weighted[t]) for t in range(n_vocab)}, n_docs=float(w.sum()),
                                    compute_idf_fn=_select_idf_scorer(self.idf_method), dtype=self.dtype)
             scores_flat, doc_idx, vocab_idx = _build_scores_and_indices_for_matrix(
                 corpus_token_ids=corpus_token_ids, idf_array=idf, avg_doc_len=avg_doc_len,
-                doc_frequencies=plain,  # sizes the arrays: one entry per (document, distinct token)
+                doc_frequencies={t: int(n) for t, n in enumerate(plain)},  # sizes the arrays: one entry per (document, distinct token)
                 k1=self.k1, b=self.b, delta=self.delta, show_progress=False, dtype=self.dtype,
                 int_dtype=self.int_dtype, method=self.method, nonoccurrence_array=None)
             m = sp.csc_matrix((scores_flat, (doc_idx, vocab_idx)), shape=(len(corpus_token_ids), n_vocab), dtype=self.dtype)

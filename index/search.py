@@ -313,11 +313,13 @@ class SearchEngine:
             self._counts[key] = out
         return out
 
-    def pair_counts(self, cnt_g: np.ndarray, key: str | None = None) -> np.ndarray:
-        """Candidate passages per distinct (field, text) pair, from the candidate items per group."""
+    def pair_counts(self, cnt_g: np.ndarray, key: str | None = None, passages: np.ndarray | None = None) -> np.ndarray:
+        """Candidate passages per distinct (field, text) pair, from the candidate items per group;
+        ``passages``: the group passages to count when only those of some groups can have candidates."""
         if key is not None and key in self._pair_counts:
             return self._pair_counts[key]
-        out = np.bincount(self.g_pair, weights=cnt_g[self.g_of_passage], minlength=len(self.pair_text))
+        pairs, groups = (self.g_pair, self.g_of_passage) if passages is None else (self.g_pair[passages], self.g_of_passage[passages])
+        out = np.bincount(pairs, weights=cnt_g[groups], minlength=len(self.pair_text))
         if key is not None:
             self._pair_counts[key] = out
         return out
@@ -420,10 +422,8 @@ class SearchEngine:
         selective = len(active) < SELECTIVE * len(ne)
         if selective:
             pidx, starts = self._passages_of(active)
-            if pair_cnt is None:
-                pair_cnt = np.bincount(self.g_pair[pidx], weights=cnt_g[self.g_of_passage[pidx]], minlength=len(self.pair_text))
-        elif pair_cnt is None:
-            pair_cnt = self.pair_counts(cnt_g)
+        if pair_cnt is None:
+            pair_cnt = self.pair_counts(cnt_g, passages=pidx if selective else None)
         cos, approximate = self.text_cosines(qv, cnt_g)
         mu, sd = self._field_stats(qv, cos, pair_cnt, approximate)
         zw = self.field_w / sd  # (cos − mu[f]) / sd[f] × w[f], folded per field
