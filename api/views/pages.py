@@ -140,11 +140,7 @@ def query_terms(engine, text: str) -> list[str]:
     """Words of the query worth highlighting: the tokenizer's words of two characters or more."""
     if not text or not text.strip():
         return []
-    words: list[str] = []
-    try:
-        words = [t for t in engine.tokenizer.tokens(text) if not t.startswith(("_", "~"))]
-    except Exception:  # pragma: no cover - the tokenizer is part of the index
-        pass
+    words = [t for t in engine.tokenizer.tokens(text) if not t.startswith(("_", "~"))]
     words += text.split()
     return [w for w in dict.fromkeys(words) if len(w) >= 2 or (w.isascii() and w.isalnum())]
 
@@ -213,6 +209,12 @@ def props(store, iri: str) -> dict[str, list[str]]:
         if r["o"] not in out[r["p"]]:
             out[r["p"]].append(r["o"])
     return out
+
+
+def typed_props(store, iri: str, cls: str) -> dict[str, list[str]] | None:
+    """:func:`props` of a resource that is a ``bkg:<cls>``; None when it is not (or does not exist)."""
+    p = props(store, iri)
+    return p if BKG + cls in p.get(RDF_TYPE, []) else None
 
 
 def one(p: dict[str, list[str]], key: str) -> str | None:
@@ -330,8 +332,8 @@ def indicator_mix(indicators: list[dict]) -> list[dict]:
 
 def project_detail(request: Request, iri: str) -> dict | None:
     store = store_of(request)
-    p = props(store, iri)
-    if BKG + "Project" not in p.get(RDF_TYPE, []):
+    p = typed_props(store, iri, "Project")
+    if p is None:
         return None
     unit = unit_ref(request, one(p, "budgetUnit"))
     mentions = []
@@ -654,8 +656,8 @@ def target_page(request: Request, id: str):
         return not_found(request, "部门整体绩效目标", id)
     iri = ID + "department-target/" + id
     store = store_of(request)
-    p = props(store, iri)
-    if BKG + "DepartmentTarget" not in p.get(RDF_TYPE, []):
+    p = typed_props(store, iri, "DepartmentTarget")
+    if p is None:
         return not_found(request, "部门整体绩效目标", id)
     t = {"iri": iri, "id": id, "name": one(p, RDFS_LABEL) or id, "unit": unit_ref(request, one(p, "budgetUnit")),
          "year": one(p, "fiscalYear"), "overall_goal": one(p, "overallGoal"), "annual_goal": one(p, "annualGoal"),
@@ -765,8 +767,8 @@ def document_page(request: Request, id: str):
         return not_found(request, "文件", id)
     iri = ID + "doc/" + id
     store = store_of(request)
-    p = props(store, iri)
-    if BKG + "Document" not in p.get(RDF_TYPE, []):
+    p = typed_props(store, iri, "Document")
+    if p is None:
         return not_found(request, "文件", id)
     d = document_ref(store, iri)
     d.update(unit=unit_ref(request, one(p, "budgetUnit")), sha256=one(p, "sha256"), encoding=one(p, "encoding"),

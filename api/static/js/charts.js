@@ -58,15 +58,21 @@
              axisTick: { alignWithLabel: true } };
   }
 
+  // vertical bars by category with a legend of series above them (stacked and grouped alike)
+  function verticalBars(el, d) {
+    var o = base(el);
+    o.legend = legend(el);
+    o.tooltip = axisTooltip(d.unit);
+    o.grid = { left: 8, right: 16, top: 64, bottom: 8, containLabel: true };
+    o.xAxis = categoryAxis(el, d.categories, false);
+    o.yAxis = valueAxis(d.unit);
+    return o;
+  }
+
   var builders = {
     // vertical bars, one series per year, stacked: {categories, series: [{name, data}], counts, links, unit}
     stacked: function (el, d) {
-      var o = base(el);
-      o.legend = legend(el);
-      o.tooltip = axisTooltip(d.unit);
-      o.grid = { left: 8, right: 16, top: 64, bottom: 8, containLabel: true };
-      o.xAxis = categoryAxis(el, d.categories, false);
-      o.yAxis = valueAxis(d.unit);
+      var o = verticalBars(el, d);
       o.series = d.series.map(function (s) {
         return { type: 'bar', name: s.name, stack: 'total', data: s.data, barMaxWidth: 56, emphasis: { focus: 'series' } };
       });
@@ -104,12 +110,7 @@
     },
     // grouped vertical bars: {categories, series: [names], values: [[per category] per series], unit}
     grouped: function (el, d) {
-      var o = base(el);
-      o.legend = legend(el);
-      o.tooltip = axisTooltip(d.unit);
-      o.grid = { left: 8, right: 16, top: 64, bottom: 8, containLabel: true };
-      o.xAxis = categoryAxis(el, d.categories, false);
-      o.yAxis = valueAxis(d.unit);
+      var o = verticalBars(el, d);
       o.yAxis.minInterval = 1;
       o.series = d.series.map(function (name, k) {
         return { type: 'bar', name: name, data: d.values[k], barMaxWidth: 28 };
