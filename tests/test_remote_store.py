@@ -56,6 +56,29 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env={**os.environ, **(env or {})})
 
 
+def wait_until_serving(proc: subprocess.Popen, ready, seconds: float, failure) -> None:
+    """Call ``ready()`` until it stops raising OSError; fail with ``failure()`` if the server exits or
+    ``seconds`` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            ready()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(failure())
+            time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen, seconds: float) -> None:
+    proc.terminate()
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @pytest.fixture(scope="module")
 def oxigraph_server(tmp_path_factory):
     """``oxigraph serve`` on a free port, with the union of all graphs as the default graph."""
@@ -66,23 +89,10 @@ def oxigraph_server(tmp_path_factory):
     loc = tmp_path_factory.mktemp("oxigraph-server")
     proc = subprocess.Popen([exe, "serve", "--location", str(loc), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/query"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"oxigraph serve did not start: {proc.stderr.read().decode(errors='replace')[:500]}")
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    wait_until_serving(proc, lambda: socket.create_connection(("127.0.0.1", port), timeout=0.5).close(), 30,
+                       lambda: f"oxigraph serve did not start: {proc.stderr.read().decode(errors='replace')[:500]}")
+    yield f"http://127.0.0.1:{port}/query"
+    stop(proc, 10)
 
 
 @pytest.fixture(scope="module")
@@ -271,26 +281,14 @@ def virtuoso(tmp_path_factory):
     (d / "virtuoso.ini").write_text(ini, encoding="utf-8")
     proc = subprocess.Popen([exe, "-f", "-c", str(d / "virtuoso.ini")], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{http_port}/sparql"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                log = (d / "virtuoso.log").read_text(errors="replace")[-800:] if (d / "virtuoso.log").exists() else ""
-                pytest.fail(f"Virtuoso did not start: {log}")
-            time.sleep(0.3)
+    log = d / "virtuoso.log"
+    wait_until_serving(proc, lambda: urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).close(), 60,
+                       lambda: f"Virtuoso did not start: {log.read_text(errors='replace')[-800:] if log.exists() else ''}")
     r = subprocess.run([isql, str(sql_port), "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
                        capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     yield url, f"http://127.0.0.1:{http_port}/sparql-graph-crud"
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc, 30)
 
 
 def comparable_quads(store) -> set[str]:
