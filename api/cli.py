@@ -260,6 +260,8 @@ def search(text: str = typer.Argument("", help="the question, in Chinese"),
         fail(f"--kind must be project, indicator, task or all (got {kind!r})", 2)
     iris = _sparql_iris(data, sparql_filter)
     engine = _engine(data)
+    if iris is not None:
+        iris = engine.item_set(iris)  # resolved once for every question of a batch
     if batch is not None:
         try:
             lines = [ln.strip() for ln in batch.read_text(encoding="utf-8").splitlines() if ln.strip()]

@@ -73,13 +73,27 @@ class Filters:
     town: str | None = None
     year: int | None = None
     years: tuple[int, int] | None = None  # inclusive range
-    iris: set[str] | None = None
+    iris: "set[str] | ItemSet | None" = None  # a SPARQL result's IRIs, or those resolved once
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     min_inclusive: bool = True
     max_inclusive: bool = True
     regions: list[str] | None = None  # region labels any of which must be in the item's chain
     units: set[str] | None = None  # budget unit IRIs
+
+
+@dataclass(frozen=True, eq=False)
+class ItemSet:
+    """The items among the IRIs of a SPARQL result (the ``sparql`` filter), resolved to a mask over
+    the index once by :meth:`SearchEngine.item_set`, so that every search it restricts — a batch,
+    a relaxed retry, the same filter asked again — skips touching each IRI string again."""
+
+    mask: np.ndarray  # bool per item of the engine that resolved it
+    iris: int  # IRIs in the result, items or not (what the API reports as ``sparql_candidates``)
+
+    @property
+    def items(self) -> int:
+        return int(self.mask.sum())
 
 
 def region_matches(query: str, chain: list[str]) -> bool:
@@ -203,10 +217,20 @@ class SearchEngine:
             a = np.nan_to_num(self.amounts, nan=np.inf)
             mask &= (a <= float(f.amount_max)) if f.max_inclusive else (a < float(f.amount_max))
         if f.iris is not None:
-            keep = np.zeros(len(self.items), dtype=bool)
-            keep[self.indices_of(f.iris)] = True
-            mask &= keep
+            mask &= self.item_set(f.iris).mask
         return mask
+
+    def item_set(self, iris) -> ItemSet:
+        """The items among ``iris`` as an :class:`ItemSet` (one given is checked and returned)."""
+        if isinstance(iris, ItemSet):
+            if len(iris.mask) != len(self.items):
+                raise ValueError(f"an ItemSet of {len(iris.mask)} items cannot restrict an index of {len(self.items)}")
+            return iris
+        if not isinstance(iris, (set, frozenset, dict)):
+            iris = set(iris)  # count each IRI once, as a set does
+        keep = np.zeros(len(self.items), dtype=bool)
+        keep[self.indices_of(iris)] = True
+        return ItemSet(mask=keep, iris=len(iris))
 
     def indices_of(self, iris) -> np.ndarray:
         """Item indices of those of ``iris`` that are items (a SPARQL result holds other IRIs too).
@@ -218,12 +242,16 @@ class SearchEngine:
 
     # -- questions -------------------------------------------------------------------------------
     def search(self, query: str, kind: str | None = None, town: str | None = None, year: int | None = None,
-               top: int = 10, iris: set[str] | None = None, parse: bool = True,
+               top: int = 10, iris: "set[str] | ItemSet | None" = None, parse: bool = True,
                amount_min: Decimal | None = None, amount_max: Decimal | None = None,
                off: tuple[str, ...] | list[str] = ()) -> dict:
         """Search with filters from explicit parameters and, unless ``parse`` is false, from the words
         of the question itself (explicit parameters win). ``off`` names words the researcher does not
-        want read as a filter (they stay search text). Returns ``{"results", "interpretation"}``."""
+        want read as a filter (they stay search text). ``iris`` — a SPARQL result's IRIs, or an
+        :class:`ItemSet` resolved from them — restricts the search to those items. Returns
+        ``{"results", "interpretation"}``."""
+        if iris is not None:
+            iris = self.item_set(iris)  # once, also for a relaxed retry below
         interp = None
         if parse and self.lexicon is not None and query.strip():
             from .understand import relax, understand

@@ -89,6 +89,7 @@ class SparqlEndpointStore(GraphStore):
 
     #: another client may write the same endpoint: always drop a document's graph before writing it
     drop_all = True
+    shared = True
 
     def __init__(self, url: str, update_url: str | None = None, read_only: bool = False, timeout: float = 300.0,
                  graph_store_url: str | None = None):

@@ -130,6 +130,8 @@ class GraphStore(ABC):
     writing (:meth:`_update`); what documents are and how they are written is defined here once."""
 
     read_only: bool = False
+    #: others may write while this store is open (a shared endpoint): query results must not be kept
+    shared: bool = False
     #: drop every written graph first, not only those seen to exist (another writer may exist)
     drop_all: bool = False
     where: str = "store"

@@ -530,6 +530,12 @@ def test_search_with_a_sparql_filter(http):
     assert body["sparql_candidates"] == len(allowed) > 0
     assert body["results"] and {x["iri"] for x in body["results"]} <= allowed
     assert all(x["amount"] > 1_000_000 for x in body["results"])
+    # the same filter again (kept resolved by the server), now with another question
+    again = search(http, q="外包", sparql=q).json()
+    assert again == body
+    other = search(http, q="租赁", sparql=q).json()
+    assert other["sparql_candidates"] == body["sparql_candidates"]
+    assert {x["iri"] for x in other["results"]} <= allowed
 
 
 @pytest.mark.parametrize("q,status", [

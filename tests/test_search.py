@@ -85,6 +85,25 @@ def test_sparql_selected_candidates(engine, samples_store):
     assert all(r["amount"] > 1_000_000 for r in res)
 
 
+def test_sparql_candidates_resolved_once_rank_the_same(engine, samples_store):
+    """An ItemSet (a filter's IRIs resolved to items once, as the server keeps them) restricts
+    exactly as the IRI set does, for questions with and without filter words of their own."""
+    import numpy as np
+
+    from index.search import ItemSet
+
+    iris = {r["i"] for r in samples_store.select(
+        "SELECT ?i WHERE { ?i a bkg:PerformanceIndicator ; bkg:level1/skos:prefLabel \"效益指标\"@zh }")}
+    iris |= {"https://example.org/not-an-item"}
+    items = engine.item_set(iris)
+    assert items.iris == len(iris) and items.items == len(engine.indices_of(iris)) == len(iris) - 1
+    assert engine.item_set(items) is items
+    for q in ("群众满意度", "清溪镇 办事效率", "2024年 服务质量"):
+        assert engine.search(q, iris=items, top=10) == engine.search(q, iris=iris, top=10)
+    with pytest.raises(ValueError, match="cannot restrict"):
+        engine.item_set(ItemSet(mask=np.ones(3, dtype=bool), iris=3))
+
+
 def test_similar_projects(engine):
     clothes = engine.similar(project_iri(engine, "清溪镇", "货物购置类项目（服装制服）"), other_towns=True, top=5)
     assert (clothes[0]["town"], clothes[0]["name"]) == ("东坑镇", "货物购置类项目（服装制服）")

@@ -65,15 +65,32 @@ def engine_of(request: Request):
     return engine
 
 
-async def sparql_candidates(request: Request, query: str) -> set[str]:
-    """The IRIs bound by the first variable of a SELECT, computed in a SPARQL worker."""
+#: SPARQL filters kept resolved (each an item mask: 1 byte per indexed item)
+FILTER_CACHE_SIZE = 32
+
+
+async def sparql_candidates(request: Request, query: str):
+    """The items among the IRIs bound by the first variable of a SELECT (an ``ItemSet``), computed
+    in a SPARQL worker. The served embedded store cannot change while the server holds it, so a
+    filter asked again — the next question within the same projects — reuses its resolved items
+    instead of running the SELECT (tens of ms to seconds) again; a shared remote store is always asked."""
     from api.sparql_endpoint import ProtocolRequest, query_form, run_query
+    from api.sparql_pool import LRU
 
     if query_form(ProtocolRequest(query=query)) != "SELECT":
         raise ApiError(400, "sparql 参数须为 SELECT 查询 sparql must be a SELECT",
                        "give a SELECT query whose first variable binds the IRIs of projects, indicators or tasks")
+    state = request.app.state
+    keep = not getattr(getattr(state, "store", None), "shared", True)
+    cache = getattr(state, "filter_cache", None)
+    if keep and cache is None:
+        cache = state.filter_cache = LRU(FILTER_CACHE_SIZE)
+    if keep and query in cache:
+        cache.move_to_end(query)
+        return cache[query]
     outcome = await run_query(request, query, fmt=None, cap=0)
-    return set(outcome.iris or ())
+    items = await in_engine_thread(engine_of(request).item_set, set(outcome.iris or ()))
+    return cache.remember(query, items) if keep else items
 
 
 @router.get("/api/search", summary="语义检索（项目、指标、重点任务）", description=SEARCH_DESCRIPTION,
@@ -105,7 +122,7 @@ async def search(
     res = await in_engine_thread(engine.search, q, kind=kind, town=town, year=year, top=top, iris=iris, parse=parse,
                                  off=tuple(off))
     if iris is not None:
-        res["sparql_candidates"] = len(iris)
+        res["sparql_candidates"] = iris.iris
     return res
 
 
