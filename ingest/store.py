@@ -99,12 +99,13 @@ def _chunks(seq: list, n: int = OPERATION_TRIPLES) -> Iterator[list]:
 
 
 def relabel_update(concepts: list) -> str:
-    """The part of an update that removes the current labels of some classification concepts."""
+    """The part of an update that removes the current labels of some classification concepts: one
+    DELETE per label property, so that no engine meets the cross product of a concept's preferred
+    and alternative labels (Virtuoso refused that form for 500 concepts: estimated 9,800 s)."""
     return "".join(
-        f"DELETE {{ GRAPH <{SHARED_GRAPH}> {{ ?c <{SKOS.prefLabel}> ?p . ?c <{SKOS.altLabel}> ?a }} }} "
-        f"WHERE {{ VALUES ?c {{ {_iris(part)} }} GRAPH <{SHARED_GRAPH}> {{ "
-        f"OPTIONAL {{ ?c <{SKOS.prefLabel}> ?p }} OPTIONAL {{ ?c <{SKOS.altLabel}> ?a }} }} }} ;\n"
-        for part in _chunks(list(concepts)))
+        f"DELETE {{ GRAPH <{SHARED_GRAPH}> {{ ?c <{prop}> ?l }} }} "
+        f"WHERE {{ VALUES ?c {{ {_iris(part)} }} GRAPH <{SHARED_GRAPH}> {{ ?c <{prop}> ?l }} }} ;\n"
+        for part in _chunks(list(concepts)) for prop in (SKOS.prefLabel, SKOS.altLabel))
 
 
 def document_update(docs: list[tuple[str, list[str]]], shared: list[str], relabel: list, drop: Iterable) -> str:
