@@ -73,7 +73,7 @@ class Filters:
     town: str | None = None
     year: int | None = None
     years: tuple[int, int] | None = None  # inclusive range
-    iris: "set[str] | ItemSet | None" = None  # a SPARQL result's IRIs, or those resolved once
+    iris: set[str] | ItemSet | None = None  # a SPARQL result's IRIs, or those resolved once
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     min_inclusive: bool = True
@@ -242,7 +242,7 @@ class SearchEngine:
 
     # -- questions -------------------------------------------------------------------------------
     def search(self, query: str, kind: str | None = None, town: str | None = None, year: int | None = None,
-               top: int = 10, iris: "set[str] | ItemSet | None" = None, parse: bool = True,
+               top: int = 10, iris: set[str] | ItemSet | None = None, parse: bool = True,
                amount_min: Decimal | None = None, amount_max: Decimal | None = None,
                off: tuple[str, ...] | list[str] = ()) -> dict:
         """Search with filters from explicit parameters and, unless ``parse`` is false, from the words

@@ -257,38 +257,21 @@ def test_an_interrupted_bulk_load_is_repaired_by_running_it_again(tmp_path):
 
 # -- Virtuoso (Debian virtuoso-opensource; `make test` installs it) --------------------------------
 
-VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
-
-
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory):
-    """A private Virtuoso on free ports, its database in a temporary directory, SPARQL updates
-    allowed for the anonymous SPARQL user. Yields (query URL, graph store URL)."""
-    import re
-    import urllib.request
+    """A private Virtuoso on free ports (:mod:`bench.virtuoso`, as the benchmark starts it), its
+    database in a temporary directory, SPARQL updates allowed for the anonymous SPARQL user.
+    Yields (query URL, graph store URL)."""
+    from bench import virtuoso as vt
 
-    exe, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
-    if not exe or not isql or not VIRTUOSO_INI.exists():
+    if not vt.available():
         pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource; `make test` does it)")
-    d = tmp_path_factory.mktemp("virtuoso")
-    sql_port, http_port = free_port(), free_port()
-    ini = VIRTUOSO_INI.read_text(encoding="utf-8")
-    ini = re.sub(r"/var/lib/virtuoso-opensource-7/db/", f"{d}/", ini)
-    ini = re.sub(r"(\[Parameters\][^\[]*?\nServerPort\s*=\s*)\d+", rf"\g<1>{sql_port}", ini, flags=re.DOTALL)
-    ini = re.sub(r"(\[HTTPServer\][^\[]*?\nServerPort\s*=\s*)\d+", rf"\g<1>{http_port}", ini, flags=re.DOTALL)
-    # Virtuoso cuts SELECT results at ResultSetMaxRows (10,000 by default): whole-store reads need more
-    ini = re.sub(r"(\nResultSetMaxRows\s*=\s*)\d+", r"\g<1>1000000", ini)
-    (d / "virtuoso.ini").write_text(ini, encoding="utf-8")
-    proc = subprocess.Popen([exe, "-f", "-c", str(d / "virtuoso.ini")], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{http_port}/sparql"
-    log = d / "virtuoso.log"
-    wait_until_serving(proc, lambda: urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).close(), 60,
-                       lambda: f"Virtuoso did not start: {log.read_text(errors='replace')[-800:] if log.exists() else ''}")
-    r = subprocess.run([isql, str(sql_port), "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
-                       capture_output=True, text=True, timeout=60, check=False)
-    assert r.returncode == 0, r.stdout + r.stderr
-    yield url, f"http://127.0.0.1:{http_port}/sparql-graph-crud"
-    stop(proc, 30)
+    try:
+        server = vt.start(tmp_path_factory.mktemp("virtuoso"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server.url, server.graph_store_url
+    server.stop()
 
 
 def comparable_quads(store) -> set[str]:
