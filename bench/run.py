@@ -18,6 +18,11 @@ What is measured (all times wall clock, this machine, nothing else tuned for the
   process so that its memory (GBs) is not counted in ``rss_mb`` and a query can be stopped: each
   query gets ``--rdflib-budget`` seconds; one that runs out counts with the budget as its time,
   which makes its ratio — and possibly the median — a lower bound (``speedup_is_lower_bound``).
+- ``sparql.scale_out``: the same queries on the scale-out store, a private Virtuoso
+  (:mod:`bench.virtuoso`, when installed; ``--no-scale-out`` skips it) filled by budgetkg's ingest
+  through the Graph Store Protocol (``--reuse``: by Virtuoso's bulk loader from the dump), with its own
+  ``speedup_vs_rdflib`` against the same rdflib times and checks that it holds the same triples and
+  returns the same rows. The server is another process: its memory is ``server_peak_rss_mb``.
 - ``search``: :data:`SEARCHES` (50 Chinese questions: keywords, colloquial, with place, year and
   amount words) through :meth:`SearchEngine.search` (understanding + hybrid ranking + results);
   ``query_embed_ms_p50`` is the model call alone; ``filtered_p95_ms`` the same questions restricted

@@ -41,7 +41,8 @@ SEARCH_DESCRIPTION = """混合检索项目、绩效指标和年度重点工作�
   `document` 与行号 `lines`、命中的文本 `match`；指标结果的 `project` 为其所属项目。
 - 过滤条件先于排序生效：`kind`、`town`（清溪、清溪镇、东莞均可）、`year`，以及 `sparql`——一个 SELECT 查询，
   其第一个变量绑定的 IRI 即检索范围，例如只在金额超过 40 万元的项目中检索：
-  `SELECT ?p WHERE { ?p a bkg:Project ; bkg:amount ?a FILTER(?a > 400000) }`。
+  `SELECT ?p WHERE { ?p a bkg:Project ; bkg:amount ?a FILTER(?a > 400000) }`。同一 `sparql` 再次使用时（换一个问题）
+  直接复用第一次的结果：服务期间嵌入式存储不会变化（远程 SPARQL 存储每次重新查询）。
 - 问题中写出的条件（地区、年份、金额“50万元以上”、类型）会被识别为过滤条件，响应的 `interpretation`
   说明识别结果（`filters` 及其来源词、剩余检索词 `text`）；`parse=false` 关闭此功能。
 - 限制：`q` 不超过 1000 字，`top` 不超过 100；未知参数返回 422。
