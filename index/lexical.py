@@ -59,6 +59,21 @@ class Tokenizer:
                 out.extend("~" + ch for ch in part if "\u4e00" <= ch <= "\u9fff" and ch not in _STOPCHARS)
         return out
 
+    def query_tokens(self, text: str, vocab: set[str] | frozenset[str]) -> list[str]:
+        """:meth:`tokens` plus the other words of the corpus' vocabulary that the question contains
+        where jieba's segmentation went another way: in 做工装 jieba sees 做工 | 装, so the documents'
+        工装 (制作工装) matched only through a character bigram. Full mode lists every dictionary word
+        of the question; those the corpus uses count as words too (queries only: documents keep one
+        segmentation, so their statistics do not change)."""
+        out = self.tokens(text)
+        seen = set(out)
+        for part in search_key(text).split():
+            for w in self.jieba.cut(part, cut_all=True):
+                if len(w) >= 2 and w not in seen and w in vocab and w not in STOPWORDS:
+                    seen.add(w)
+                    out.append(w)
+        return out
+
 
 def _weighted_bm25(weights: np.ndarray):
     """A ``bm25s.BM25`` whose corpus statistics count document ``d`` ``weights[d]`` times.

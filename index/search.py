@@ -525,7 +525,7 @@ class SearchEngine:
 
     def doc_lexical_scores(self, query: str, cnt_d: np.ndarray) -> np.ndarray:
         """BM25 score of every lexical document with candidate items (0 for the others)."""
-        return self.bm25.scores(self.tokenizer.tokens(query), (cnt_d > 0).astype(np.float32))
+        return self.bm25.scores(self.tokenizer.query_tokens(query, self.bm25.vocab), (cnt_d > 0).astype(np.float32))
 
     def lexical_scores(self, query: str, mask: np.ndarray) -> np.ndarray:
         _, cnt_d = self.counts(mask)

@@ -284,3 +284,21 @@ def test_sparql_iris_map_to_exactly_their_items(engine):
     got = engine.indices_of(set(sample) | set(strangers))
     assert sorted(got.tolist()) == sorted(engine.by_iri[i] for i in sample)
     assert engine.indices_of([]).tolist() == [] and isinstance(engine.indices_of(set()), np.ndarray)
+
+
+def test_question_words_found_where_jieba_segments_otherwise(engine):
+    """In 做工装 jieba sees 做工 | 装; the documents' word 工装 (制作工装) must still count as a word
+    match of the question, so the project that says it ranks among the first two lexically (third before)."""
+    import numpy as np
+
+    from index.lexical import Tokenizer
+    from index.search import Filters
+
+    tk = Tokenizer()
+    assert "工装" not in tk.tokens("给窗口人员做工装")
+    assert "工装" in tk.query_tokens("给窗口人员做工装", frozenset({"工装"}))
+    assert tk.query_tokens("做工装", frozenset()) == tk.tokens("做工装")  # only words the corpus uses are added
+    assert "工装" in engine.bm25.vocab
+    scores = engine.lexical_scores("给窗口人员做工装", engine.candidates(Filters(kind="project")))
+    says_it = {n for n, it in enumerate(engine.items) if it.kind == "project" and any("工装" in t for _, t in it.fields)}
+    assert says_it and set(np.argsort(-scores)[:2].tolist()) & says_it
