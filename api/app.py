@@ -30,6 +30,8 @@ def state(request: Request):
 
 
 def create_app(settings: Settings) -> FastAPI:
+    from api.sparql_pool import LRU
+    from api.views.search import FILTER_CACHE_SIZE
     from ingest.store import open_store
     from index.search import SearchEngine
 
@@ -41,6 +43,8 @@ def create_app(settings: Settings) -> FastAPI:
         # read-only CLI commands (`sparql`, `search`) keep working beside it
         app.state.store = open_store(settings.data_dir, read_only=False)
         app.state.engine = SearchEngine(settings.data_dir, load_model=settings.load_model)
+        # `sparql` search filters stay resolved while nobody else can change the store
+        app.state.filter_cache = None if app.state.store.shared else LRU(FILTER_CACHE_SIZE)
         try:
             yield
         finally:

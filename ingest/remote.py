@@ -88,7 +88,6 @@ class SparqlEndpointStore(GraphStore):
     """A SPARQL 1.1 query (and update) endpoint over HTTP."""
 
     #: another client may write the same endpoint: always drop a document's graph before writing it
-    drop_all = True
     shared = True
 
     def __init__(self, url: str, update_url: str | None = None, read_only: bool = False, timeout: float = 300.0,

@@ -131,10 +131,9 @@ class GraphStore(ABC):
     writing (:meth:`_update`); what documents are and how they are written is defined here once."""
 
     read_only: bool = False
-    #: others may write while this store is open (a shared endpoint): query results must not be kept
+    #: others may write while this store is open (a shared endpoint): every written graph is dropped
+    #: first, not only those seen to exist, and query results must not be kept
     shared: bool = False
-    #: drop every written graph first, not only those seen to exist (another writer may exist)
-    drop_all: bool = False
     where: str = "store"
 
     # -- what a store provides --------------------------------------------------------------------
@@ -283,7 +282,7 @@ class GraphStore(ABC):
                 counts[n] = counts.get(n, 0) + 1
             pref = preferred_name(counts)
             shared += concept_triples(scheme, code, pref, [n for n in counts if n != pref])
-        drop = graphs if self.drop_all else [g for g in graphs if str(g) in stored or self._has_graph(g)]
+        drop = graphs if self.shared else [g for g in graphs if str(g) in stored or self._has_graph(g)]
         try:
             self._write(docs, nt_lines(shared), concepts, drop)
         except StoreError as exc:

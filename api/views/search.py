@@ -74,24 +74,20 @@ async def sparql_candidates(request: Request, query: str):
     """The items among the IRIs bound by the first variable of a SELECT (an ``ItemSet``), computed
     in a SPARQL worker. The served embedded store cannot change while the server holds it, so a
     filter asked again — the next question within the same projects — reuses its resolved items
-    instead of running the SELECT (tens of ms to seconds) again; a shared remote store is always asked."""
+    instead of running the SELECT (tens of ms to seconds) again; a shared remote store is always asked
+    (the app keeps no ``filter_cache`` for it)."""
     from api.sparql_endpoint import ProtocolRequest, query_form, run_query
-    from api.sparql_pool import LRU
 
     if query_form(ProtocolRequest(query=query)) != "SELECT":
         raise ApiError(400, "sparql 参数须为 SELECT 查询 sparql must be a SELECT",
                        "give a SELECT query whose first variable binds the IRIs of projects, indicators or tasks")
-    state = request.app.state
-    keep = not getattr(getattr(state, "store", None), "shared", True)
-    cache = getattr(state, "filter_cache", None)
-    if keep and cache is None:
-        cache = state.filter_cache = LRU(FILTER_CACHE_SIZE)
-    if keep and query in cache:
+    cache = getattr(request.app.state, "filter_cache", None)
+    if cache is not None and query in cache:
         cache.move_to_end(query)
         return cache[query]
     outcome = await run_query(request, query, fmt=None, cap=0)
     items = await in_engine_thread(engine_of(request).item_set, set(outcome.iris or ()))
-    return cache.remember(query, items) if keep else items
+    return items if cache is None else cache.remember(query, items)
 
 
 @router.get("/api/search", summary="语义检索（项目、指标、重点任务）", description=SEARCH_DESCRIPTION,
