@@ -59,7 +59,9 @@ def ingest(paths: list[Path] = typer.Argument(..., help="files or folders (recur
            data: Optional[Path] = DataOpt,
            no_index: bool = typer.Option(False, "--no-index", help="do not update the search index"),
            bulk: bool = typer.Option(False, "--bulk", help="many new documents: Oxigraph's bulk loader and code labels "
-                                     "once at the end (~2x faster; an interrupted run is repaired by running it again)")) -> None:
+                                     "once at the end (~2x faster; an interrupted run is repaired by running it again)"),
+           strict: bool = typer.Option(False, "--strict", help="refuse a document with any table that cannot be read "
+                                       "(default: skip that table with a warning, keep the rest)")) -> None:
     """Parse documents and commit each atomically into its own named graph."""
     from tqdm import tqdm
 
@@ -70,7 +72,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="files or folders (recur
     try:
         outcomes = ingest_paths(store, paths, progress=lambda files: tqdm(files, desc="ingest", unit="doc",
                                                                         file=sys.stderr, disable=None, leave=False),
-                                bulk=bulk)
+                                bulk=bulk, strict=strict)
     finally:
         store.close()
     for o in outcomes:

@@ -287,6 +287,8 @@ class _Mapper:
         self.add(tiri, RDFS.label, Literal(t.title or "（无标题预算表）"))
         self.add(tiri, QB.structure, BKG.budgetLineStructure)
         self.add(tiri, BKG.tableNumber, t.number)
+        self.add(tiri, BKG.tableKind, BKG[t.kind])
+        self.add(tiri, BKG.stage, Literal(t.stage))
         self.add(tiri, BKG.amountUnit, Literal(t.unit))
         self.add(tiri, BKG.flow, Literal(t.flow))
         self.add(tiri, BKG.fundScope, Literal(t.fund_scope))
@@ -347,6 +349,23 @@ class _Mapper:
                 self.add(ca, BKG.order, Literal(n, datatype=XSD.integer))
             self.provenance(l, line.span)
 
+    def issues(self) -> None:
+        """Tables recognised but not read: each a bkg:ParseIssue of the document, with its reason."""
+        for n, t in enumerate(x for x in self.doc.tables if x.status in ("skipped", "not-read")):
+            iri = URIRef(f"{self.d}/issue/{n + 1}")
+            self.add(self.d, BKG.hasParseIssue, iri)
+            self.add(iri, RDF.type, BKG.ParseIssue)
+            self.add(iri, RDFS.label, Literal(t.title or t.kind_label))
+            self.add(iri, BKG.tableKind, BKG[t.kind])
+            self.add(iri, BKG.stage, Literal(t.stage))
+            self.add(iri, BKG.tableNumber, t.number)
+            self.add(iri, BKG.issueStatus, Literal(t.status))
+            self.add(iri, BKG.reason, t.reason)
+            self.provenance(iri, t.span)
+            if t.pages:
+                self.add(iri, BKG.pageStart, Literal(t.pages[0], datatype=XSD.integer))
+                self.add(iri, BKG.pageEnd, Literal(t.pages[1], datatype=XSD.integer))
+
     def key_projects(self, projects: dict[str, URIRef]) -> None:
         tables = self.doc.projects
         for e in self.doc.key_projects:
@@ -403,6 +422,7 @@ class _Mapper:
             self.budget_table(t)
         self.key_projects(projects)
         self.descriptions(projects)
+        self.issues()
         self.concepts()
         return Mapped(self.d, self.g, self.shared, self.code_names)
 

@@ -12,12 +12,15 @@ from .descriptions import read_description
 from .errors import IngestError, LayoutError, ParseError
 from .key_projects import read_key_projects
 from .project_targets import read_project_table
-from .records import BudgetTable, ParsedDocument
+from .classify import KINDS
+from .records import BudgetTable, ParsedDocument, Span, TableReport
 from .regions import resolve
 from .sections import Block, find_blocks
-from .text import Line, SourceText, key, read_source, split_lines
+from .text import Line, SourceText, key, read_source
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
+#: the document's title and year are read from its first lines, up to its first table row
+TITLE_LINES = 15
 
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _UNIT_LABEL = re.compile(
@@ -27,9 +30,16 @@ _UNIT_SUFFIX = re.compile(r"(中心|局|委员会|委|办公室|人民政府|办
 
 
 def _title_area(lines: list[Line], blocks: list[Block]) -> list[Line]:
-    stop = blocks[0].start if blocks else len(lines)
-    out = [ln for ln in lines[:stop] if ln.text]
-    return out[:15]
+    """The document's opening lines, up to the first table row (a title page, or a table's title)."""
+    from .sections import _is_data
+
+    out: list[Line] = []
+    for ln in lines:
+        if _is_data(ln) or len(out) >= TITLE_LINES:
+            break
+        if ln.text:
+            out.append(ln)
+    return out
 
 
 _TOC = re.compile(r"^#*\s*目\s*录|^目\s*录")
@@ -88,48 +98,119 @@ def _merge(prev: BudgetTable, table: BudgetTable) -> None:
     prev.span = prev.span.merge(table.span)
 
 
-def parse_source(src: SourceText) -> ParsedDocument:
-    lines = split_lines(src.text)
-    blocks = find_blocks(lines)
+def _report(block: Block, lines: list[Line], status: str, rows: int = 0, reason: str | None = None) -> TableReport:
+    c = block.classification
+    kind = c.kind if c is not None else KINDS[_DEFAULT_KIND.get(block.kind, "UnknownTable")]
+    body = [ln for ln in lines[block.start:block.end] if ln.filled] or [lines[block.start]]
+    pages = [ln.page for ln in body if ln.page is not None]
+    return TableReport(kind=kind.id, kind_label=kind.label, title=block.title, number=block.number,
+                       stage=c.stage if c is not None else "预算", span=Span(body[0].no, body[-1].no),
+                       pages=(min(pages), max(pages)) if pages else None, status=status, rows=rows,
+                       reason=reason if reason is not None else (c.reason if c is not None else None))
+
+
+_DEFAULT_KIND = {"project": "ProjectTargetTable", "department": "DepartmentTargetTable",
+                 "keyprojects": "KeyProjectList", "description": "UnknownTable", "budget": "UnknownTable"}
+
+
+def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, floor: int) -> int:
+    """Read one block into ``doc``; returns how many records it gave."""
+    if b.kind == "project":
+        p = read_project_table(path, lines, _first_trigger(lines, b, "project"), b.end)
+        doc.projects.append(p)
+        return 1 + len(p.indicators)
+    if b.kind == "department":
+        dt = read_department_table(path, lines, _first_trigger(lines, b, "department"), b.end)
+        ctx = " ".join(ln.text for ln in lines[max(floor, b.start - 6) : b.start + 1])
+        years = _YEAR.findall(ctx.replace(" ", ""))
+        dt.year = int(years[0]) if years else None
+        doc.department_targets.append(dt)
+        return 1 + len(dt.tasks) + len(dt.indicators)
+    if b.kind == "budget":
+        table = read_budget_table(path, lines, _unit_line(lines, b), b.end)
+        if table is None:
+            return 0
+        if b.classification is not None:
+            table.kind = b.classification.kind.id
+            table.stage = b.classification.stage
+        if doc.budget_tables and _continues(doc.budget_tables[-1], table):
+            _merge(doc.budget_tables[-1], table)
+        else:
+            doc.budget_tables.append(table)
+        return len(table.lines) + len(table.summary_totals)
+    if b.kind == "keyprojects":
+        entries = read_key_projects(lines, b.start, b.end)
+        doc.key_projects.extend(entries)
+        return len(entries)
+    if b.kind == "description":
+        d = read_description(lines, b.start, b.end)
+        if d is not None:
+            doc.descriptions.append(d)
+            return 1
+        return 0
+    raise _NotRead(f"no reader for {b.classification.kind.label if b.classification else b.kind} tables")
+
+
+class _NotRead(Exception):
+    """A recognised kind of table that budgetkg does not read (三公 breakdown, 政府采购 …)."""
+
+
+def _first_trigger(lines: list[Line], b: Block, kind: str) -> int:
+    """Where a target table's own rows start (its 项目名称 / 部门名称 row), after its title lines."""
+    from .sections import _department_start, _project_start
+
+    test = _project_start if kind == "project" else _department_start
+    for j in range(b.start, b.end):
+        if lines[j].filled and test(lines, j):
+            return j
+    return b.start
+
+
+def _unit_line(lines: list[Line], b: Block) -> int:
+    """The budget reader starts at the table's 单位：万元 caption (its title is read above it)."""
+    from .sections import MONEY_UNIT
+
+    for j in range(b.start, min(b.end, b.start + 10)):
+        if lines[j].grid is None and (MONEY_UNIT.search(lines[j].raw) or MONEY_UNIT.search(" " + lines[j].text)):
+            return j
+    return b.start
+
+
+def parse_source(src: SourceText, strict: bool = False) -> ParsedDocument:
+    """Read a document table by table. A table that cannot be read is skipped with its reason
+    (``doc.tables``, status ``skipped``) and the rest is kept; ``strict`` refuses the document
+    instead. A document with nothing readable is refused."""
+    lines = src.split()
     path = src.path
-    if not blocks:
+    head = " ".join(ln.text for ln in lines[:30])
+    blocks = find_blocks(lines, context=head)
+    if not [b for b in blocks if b.kind != "other"]:
         raise LayoutError(path, "no budget table, project performance-target table or department-wide target table recognised")
     title_lines = _title_area(lines, blocks)
     title = _title(title_lines)
     doc = ParsedDocument(path=path, sha256=src.sha256, encoding=src.encoding, kind=_doc_kind(title_lines), title=title,
-                         unit_name="", region=None, year=None, line_count=len(lines))  # type: ignore[arg-type]
+                         unit_name="", region=None, year=None, line_count=len(lines), pages=src.pages)  # type: ignore[arg-type]
     floor = 0
     for b in blocks:
         try:
-            if b.kind == "project":
-                doc.projects.append(read_project_table(path, lines, b.start, b.end))
-            elif b.kind == "department":
-                dt = read_department_table(path, lines, b.start, b.end)
-                ctx = " ".join(ln.text for ln in lines[max(floor, b.start - 6) : b.start])
-                years = _YEAR.findall(ctx)
-                dt.year = int(years[0]) if years else None
-                doc.department_targets.append(dt)
-            elif b.kind == "budget":
-                table = read_budget_table(path, lines, b.start, b.end)
-                if table is None:
-                    pass
-                elif doc.budget_tables and _continues(doc.budget_tables[-1], table):
-                    _merge(doc.budget_tables[-1], table)
-                else:
-                    doc.budget_tables.append(table)
-            elif b.kind == "keyprojects":
-                doc.key_projects.extend(read_key_projects(lines, b.start, b.end))
-            elif b.kind == "description":
-                d = read_description(lines, b.start, b.end)
-                if d is not None:
-                    doc.descriptions.append(d)
-        except IngestError:
-            raise
+            rows = _read_block(path, lines, b, doc, floor)
+            doc.tables.append(_report(b, lines, "read" if rows else "empty", rows))
+        except _NotRead as exc:
+            doc.tables.append(_report(b, lines, "not-read", reason=str(exc)))
+        except ParseError as exc:
+            if strict:
+                raise
+            doc.tables.append(_report(b, lines, "skipped", reason=exc.reason))
         except (ValueError, IndexError, KeyError, AttributeError, TypeError) as exc:
             # a parser bug must not pass as a half-read document: refuse it, naming the table
             raise ParseError(path, f"cannot read the {b.kind} table ({exc.__class__.__name__}: {exc})", lines[b.start].no) from exc
         floor = b.end
     if not (doc.projects or doc.department_targets or any(t.lines for t in doc.budget_tables)):
+        skipped = doc.issues
+        if skipped:
+            first = skipped[0]
+            raise LayoutError(path, f"no table could be read; {len(skipped)} skipped, first: "
+                              f"{first.kind_label} {first.title!r} ({first.where}): {first.reason}")
         raise LayoutError(path, "tables found but none could be read (no coded budget lines, projects or targets)")
     unit = _unit_name(lines, doc)
     if not unit:
@@ -150,8 +231,10 @@ def parse_source(src: SourceText) -> ParsedDocument:
         doc.warnings.extend(p.warnings)
     for d in doc.department_targets:
         doc.warnings.extend(d.warnings)
+    for t in doc.issues:
+        doc.warnings.append(f"table skipped: {t.kind_label} {t.title!r} ({t.where}): {t.reason}")
     return doc
 
 
-def parse_file(path: str | Path) -> ParsedDocument:
-    return parse_source(read_source(path))
+def parse_file(path: str | Path, strict: bool = False) -> ParsedDocument:
+    return parse_source(read_source(path), strict=strict)

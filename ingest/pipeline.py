@@ -54,9 +54,9 @@ def _outcome(path: Path, doc, mapped, existed: bool, changed: bool) -> Outcome:
     )
 
 
-def ingest_file(store: GraphStore, path: Path) -> Outcome:
+def ingest_file(store: GraphStore, path: Path, strict: bool = False) -> Outcome:
     try:
-        doc = parse_file(path)
+        doc = parse_file(path, strict=strict)
         mapped = map_document(doc)
         existed = store.fingerprint(mapped.graph_iri) is not None
         changed = store.commit(mapped)
@@ -69,11 +69,12 @@ def ingest_file(store: GraphStore, path: Path) -> Outcome:
 
 def ingest_paths(store: GraphStore, paths: Iterable[str | Path],
                  progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
-                 batch_triples: int = BATCH_TRIPLES, bulk: bool = False) -> list[Outcome]:
+                 batch_triples: int = BATCH_TRIPLES, bulk: bool = False, strict: bool = False) -> list[Outcome]:
     """Ingest files; documents are written several per update (up to ``batch_triples`` triples),
     each still all or nothing (see :meth:`GraphStore.commit_many`). ``bulk`` (loading many new
     documents) names the classification concepts once at the end instead of per update, and lets
-    the embedded store write new documents with its bulk loader."""
+    the embedded store write new documents with its bulk loader. ``strict`` refuses a document
+    with a table that cannot be read instead of skipping that table."""
     defer_labels = bulk
     files, outcomes = collect(paths)
     spool = bulk and hasattr(store, "begin_bulk")
@@ -106,7 +107,7 @@ def ingest_paths(store: GraphStore, paths: Iterable[str | Path],
 
     for f in (progress(files) if progress else files):
         try:
-            doc = parse_file(f)
+            doc = parse_file(f, strict=strict)
             mapped = map_document(doc)
         except IngestError as exc:
             outcomes.append(Outcome(str(f), "error", reason=exc.reason + (f" (line {exc.line})" if exc.line else "")))

@@ -154,6 +154,8 @@ class BudgetTable:
     span: Span
     #: the 收支总表 (表1/表4) carry totals only: (label, money) pairs for 勾稽 checks
     summary_totals: dict[str, Money] = field(default_factory=dict)
+    kind: str = "UnknownTable"  # bkg:TableKinds concept (see ingest.classify)
+    stage: str = "预算"  # 预算 | 决算
 
 
 @dataclass
@@ -177,6 +179,31 @@ class ProjectDescription:
     period: str | None = None
     amount: Money | None = None
     goal: str | None = None
+
+
+@dataclass
+class TableReport:
+    """How one table of the document was read: what ``budgetkg inspect`` shows, and for a table
+    that was skipped, the ``bkg:ParseIssue`` stored with the document."""
+
+    kind: str  # local name of a bkg:TableKinds concept (ProjectTargetTable, GeneralBudgetExpenditure …)
+    kind_label: str  # its zh label
+    title: str  # as printed ('' when none)
+    number: str | None
+    stage: str  # 预算 | 决算
+    span: Span
+    pages: tuple[int, int] | None
+    status: str  # read | empty | skipped | not-read
+    rows: int = 0  # records read: coded lines, indicators, projects …
+    reason: str | None = None  # why skipped / not read, or how it was classified
+
+    @property
+    def where(self) -> str:
+        pages = ""
+        if self.pages:
+            pages = f"page {self.pages[0]}" if self.pages[0] == self.pages[1] else f"pages {self.pages[0]}–{self.pages[1]}"
+            pages += ", "
+        return f"{pages}lines {self.span.start}–{self.span.end}"
 
 
 @dataclass
@@ -209,3 +236,10 @@ class ParsedDocument:
     key_projects: list[KeyProjectEntry] = field(default_factory=list)
     descriptions: list[ProjectDescription] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    tables: list[TableReport] = field(default_factory=list)
+    pages: int | None = None
+
+    @property
+    def issues(self) -> list[TableReport]:
+        """Tables that were recognised but could not be read (skipped, with a reason)."""
+        return [t for t in self.tables if t.status == "skipped"]

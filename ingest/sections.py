@@ -9,6 +9,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .classify import (
+    CODED,
+    DEPARTMENT_TARGETS,
+    KEY_PROJECTS,
+    OTHER,
+    PROJECT_LIST,
+    PROJECT_TARGETS,
+    SELF_EVALUATION,
+    SUMMARY,
+    Classification,
+    classify,
+    looks_like_title,
+)
 from .text import Line, key
 
 PROJECT_TITLE = re.compile(r"(项目(支出)?绩效目标(申报)?表|财政项目支出绩效目标申报表)(\(\d{4}年度?\))?$")
@@ -26,9 +39,13 @@ NARRATIVE_NAME = re.compile(r"^项目名称\s*[：:]\s*(\S.*)$")
 class Block:
     """A run of lines holding one table or narrative: ``lines[start:end]``."""
 
-    kind: str  # project | department | budget | keyprojects | description
+    kind: str  # reader: project | department | budget | projectlist | selfeval | keyprojects | description | other
     start: int
     end: int
+    title: str = ""  # as printed
+    number: str | None = None  # the table's number as printed (5, 五, 05)
+    classification: Classification | None = None
+    money_unit: str | None = None  # from the table's 单位：万元 caption
 
 
 def first_key(line: Line) -> str:
@@ -106,31 +123,189 @@ def _description_start(lines: list[Line], i: int) -> bool:
     return bool(m) and any("重点项目" in key(x.text) for x in lines[max(0, i - 6) : i])
 
 
-def find_blocks(lines: list[Line]) -> list[Block]:
-    """Every table / narrative block of the document, in order, with its extent."""
-    starts: list[tuple[int, str]] = []
+_TABLE_NUMBER = re.compile(r"(?:公开|附)?表\s*([一二三四五六七八九十]+|\d+(?:-\d+)?)|公开\s*(\d+)\s*表|^([一二三四五六七八九十]+)、")
+_NUMBER_LINE = re.compile(r"^(?:附件\d*)?(?:公开|附)?表\s*[一二三四五六七八九十\d]+(?:-\d+)?$|^公开\s*\d+\s*表$|^公开表\s*\d+$")
+#: how far above a table its title may be printed (number line, title, 单位 caption, a blank or two)
+TITLE_LOOKBACK = 8
+#: a table's head: its title, number and caption lines, and its first rows, read to classify it
+HEAD_ROWS = 6
+#: a run of this many table titles with no table rows between them is a table of contents
+TOC_RUN = 3
+
+
+def _is_data(line: Line) -> bool:
+    """A row of a table body: a grid row, or a row of several cells one of which is an amount."""
+    if line.grid is not None:
+        return True
+    return len(line.filled) >= 2 and any(AMOUNT_CELL.fullmatch(c.replace(",", "").replace(" ", "")) for _, c in line.filled)
+
+
+AMOUNT_CELL = re.compile(r"-?\d+(\.\d+)?")
+
+
+def title_of(line: Line) -> str | None:
+    """The table title a line prints: a text line, or a grid row with one filled cell (Excel-made
+    PDFs print the title as the first row of the grid)."""
+    cells = [c for _, c in line.filled if not MONEY_UNIT.search(" " + c) and not _NUMBER_LINE.match(key(c))]
+    if len(cells) != 1:
+        return None
+    text = cells[0]
+    # a page heading may put the title and the caption on one line: 一般公共预算支出表  单位：万元
+    text = MONEY_UNIT.split(text)[0].strip() if MONEY_UNIT.search(text) else text
+    return text if looks_like_title(text) else None
+
+
+def _triggers(lines: list[Line]) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
     for i, line in enumerate(lines):
         if not line.filled:
             continue
+        if line.grid is not None and (i == 0 or lines[i - 1].grid != line.grid):
+            out.append((i, "grid"))
+        t = title_of(line)
+        if t is not None and "续" not in t:  # 项目绩效目标表（续表）: the same table on a new page
+            out.append((i, "title"))
         if _project_start(lines, i):
-            starts.append((i, "project"))
+            out.append((i, "project"))
         elif _department_start(lines, i):
-            starts.append((i, "department"))
+            out.append((i, "department"))
         elif _keyprojects_start(lines, i):
-            starts.append((i, "keyprojects"))
+            out.append((i, "keyprojects"))
         elif _description_start(lines, i):
-            starts.append((i, "description"))
-        elif MONEY_UNIT.search(line.raw) and not line.tabbed or (
+            out.append((i, "description"))
+        elif line.grid is None and (MONEY_UNIT.search(line.raw) and not line.tabbed or (
             line.tabbed and len(line.filled) == 1 and MONEY_UNIT.search(" " + line.filled[0][1])
-        ):
-            starts.append((i, "budget"))
+        )):
+            out.append((i, "unit"))
+    return _drop_contents(lines, out)
+
+
+def _drop_contents(lines: list[Line], triggers: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Titles listed in a table of contents are not tables: a run of titles with no rows between."""
+    titles = [i for i, t in triggers if t == "title"]
+    toc: set[int] = set()
+    run: list[int] = []
+    for i in titles:
+        if run and any(_is_data(lines[j]) or lines[j].grid is not None for j in range(run[-1] + 1, i)):
+            run = []
+        run.append(i)
+        if len(run) >= TOC_RUN:
+            toc.update(run)
+    return [(i, t) for i, t in triggers if not (t == "title" and i in toc)]
+
+
+# trigger → block family when the table's title and header do not decide
+_TRIGGER_FAMILY = {"project": "project", "department": "department", "keyprojects": "keyprojects",
+                   "description": "description", "unit": "budget", "grid": "budget", "title": "budget"}
+_FAMILY_OF_KIND = {CODED: "budget", SUMMARY: "budget", PROJECT_LIST: "projectlist",
+                   PROJECT_TARGETS: "project", DEPARTMENT_TARGETS: "department",
+                   SELF_EVALUATION: "selfeval", KEY_PROJECTS: "keyprojects", OTHER: "other"}
+
+
+def _in_head(lines: list[Line], start: int, i: int) -> bool:
+    """Whether line ``i`` still belongs to the head of the block starting at ``start``: no body row
+    (other than the lines that opened the block) lies between them."""
+    if i - start > TITLE_LOOKBACK:
+        return False
+    return not any(_is_data(lines[j]) for j in range(start, i) if lines[j].grid is None)
+
+
+def _find_title(lines: list[Line], start: int, floor: int, head_end: int) -> tuple[str, str | None, int | None]:
+    """(title, table number, line index of the title): in the block's head, else just above it."""
+    for j in range(start, head_end):
+        t = title_of(lines[j])
+        if t:
+            return t, _number_near(lines, j, floor, head_end), j
+    for j in range(start - 1, max(floor, start - TITLE_LOOKBACK) - 1, -1):
+        line = lines[j]
+        if _is_data(line):
+            break
+        t = title_of(line)
+        if t:
+            return t, _number_near(lines, j, floor, head_end), j
+    return "", None, None
+
+
+def _number_near(lines: list[Line], j: int, floor: int, head_end: int) -> str | None:
+    m = _TABLE_NUMBER.search(key(lines[j].text))
+    if m:
+        return next(g for g in m.groups() if g)
+    for k in list(range(j - 1, max(floor, j - 3) - 1, -1)) + list(range(j + 1, min(head_end, j + 3))):
+        text = key(lines[k].text)
+        if _NUMBER_LINE.match(text):
+            m = _TABLE_NUMBER.search(text)
+            if m:
+                return next(g for g in m.groups() if g)
+    return None
+
+
+def _money_unit(lines: list[Line], lo: int, hi: int) -> str | None:
+    for j in range(lo, hi):
+        m = MONEY_UNIT.search(lines[j].raw) or MONEY_UNIT.search(" " + lines[j].text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def find_blocks(lines: list[Line], context: str = "") -> list[Block]:
+    """Every table / narrative block of the document, in order, with its extent and kind.
+
+    ``context`` is the document's opening text (its title says 决算 or 预算).
+    """
+    triggers = _triggers(lines)
+    groups: list[tuple[int, list[str]]] = []  # (start, triggers of the block's head)
+    for i, trig in triggers:
+        if groups and (_in_head(lines, groups[-1][0], i) or (
+            trig == "grid" and _continues_grid(lines, groups[-1][0], i))):
+            if trig == "project" and "project" in groups[-1][1] or trig == "department" and "department" in groups[-1][1]:
+                groups.append((i, [trig]))  # the next project of a table that prints several
+            else:
+                groups[-1][1].append(trig)
+            continue
+        groups.append((i, [trig]))
     blocks: list[Block] = []
-    for n, (i, kind) in enumerate(starts):
-        nxt = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+    prev_end = 0
+    for n, (i, trigs) in enumerate(groups):
+        nxt = groups[n + 1][0] if n + 1 < len(groups) else len(lines)
+        head_end = min(nxt, i + HEAD_ROWS + 2)
+        title, number, title_at = _find_title(lines, i, prev_end, head_end)
+        if title_at is not None and title_at < i and any(b.start == title_at for b in blocks):
+            title_at = None
+        start = min(i, title_at) if title_at is not None and title_at >= prev_end else i
+        family = _TRIGGER_FAMILY[trigs[0]] if trigs[0] != "title" or len(trigs) == 1 else _TRIGGER_FAMILY[trigs[1]]
+        kind = None
+        if family != "description":
+            header = " ".join(ln.text for ln in lines[i:head_end] if ln.filled and title_of(ln) is None)
+            if "project" in trigs or "department" in trigs:
+                # a target table's indicator heading may come well after its key/value rows
+                header += " " + " ".join(ln.text for ln in lines[i:min(nxt, i + 60)] if "指标" in ln.text)
+            kind = classify(title, header, context)
+            if kind.kind.id == "UnknownTable" and family in ("project", "department", "keyprojects"):
+                kind = None  # the trigger's field labels said what it is; no title or header contradicts
+            elif kind.kind.id == "UnknownTable" and not _has_body(lines, i, nxt):
+                continue  # a stray title or caption without rows
+            if kind is not None:
+                family = _FAMILY_OF_KIND[kind.family]
+    
         end = nxt
         for j in range(i + 1, nxt):
-            if is_heading(lines[j]) and kind != "description":
+            if is_heading(lines[j]) and family != "description" and lines[j].grid is None:
                 end = j
                 break
-        blocks.append(Block(kind, i, end))
+        blocks.append(Block(family, start, end, title=title, number=number, classification=kind,
+                            money_unit=_money_unit(lines, start, head_end)))
+        prev_end = end
     return blocks
+
+
+def _has_body(lines: list[Line], start: int, end: int) -> bool:
+    return any(_is_data(lines[j]) for j in range(start, end))
+
+
+def _continues_grid(lines: list[Line], block_start: int, i: int) -> bool:
+    """A grid right after the previous block's grid with no title or caption between them: the
+    same table continued (on the next page, or as the next part of a target table)."""
+    j = i - 1
+    while j > block_start and not lines[j].filled:
+        j -= 1
+    return lines[j].grid is not None

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SKOS, XSD
 
-from ontology import BKG, LEVELS_TTL, ONTOLOGY_TTL, sparql_prefixes
+from ontology import BKG, VOCABULARY_FILES, sparql_prefixes
 
 from .errors import StoreError
 from .mapping import ONTOLOGY_GRAPH, SHARED_GRAPH, Mapped, concept_iri, concept_triples
@@ -199,15 +199,16 @@ class GraphStore(ABC):
     # -- writing ----------------------------------------------------------------------------------
     def _ensure_ontology(self) -> None:
         """Load the ontology and level scheme into their own graph when they changed."""
-        text = ONTOLOGY_TTL.read_text(encoding="utf-8") + "\n" + LEVELS_TTL.read_text(encoding="utf-8")
+        texts = [f.read_text(encoding="utf-8") for f in VOCABULARY_FILES]
+        text = "\n".join(texts)
         version = hashlib.sha256(text.encode("utf-8")).hexdigest()
         res = self.query(f"SELECT ?v WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ <{ONTOLOGY_GRAPH}> <{BKG.ontologyHash}> ?v }} }}",
                          use_default_graph_as_union=False)
         if any(r["v"].value == version for r in res):
             return
         merged = Graph()
-        merged.parse(data=ONTOLOGY_TTL.read_text(encoding="utf-8"), format="turtle")
-        merged.parse(data=LEVELS_TTL.read_text(encoding="utf-8"), format="turtle")
+        for t in texts:
+            merged.parse(data=t, format="turtle")
         merged.add((ONTOLOGY_GRAPH, BKG.ontologyHash, Literal(version)))
         # INSERT … WHERE {} rather than INSERT DATA: the ontology has blank nodes, which Virtuoso
         # refuses in INSERT DATA

@@ -1,8 +1,12 @@
-"""Decoding documents and splitting them into lines and cells.
+"""Decoding documents and splitting them into lines of cells: the one table model every reader uses.
 
-Budget disclosures arrive as text extracted from PDF in three shapes: tab-separated cells (merged
-cells become empty leading columns), ``pdftotext -layout`` columns (cells separated by runs of
-spaces), and one cell per line. PDFs themselves are extracted with pdfplumber into the layout shape.
+Budget disclosures arrive as PDF or as text extracted from PDF or copied from web pages. Text comes
+in several shapes: tab-separated cells (merged cells become empty leading columns),
+``pdftotext -layout`` columns (cells separated by runs of spaces), pipe tables (``| a | b |``), and
+one cell per line. PDFs are read by :mod:`ingest.pdf`: each ruled table as a grid of cells, whose
+rows become tab-separated lines of one ``grid``, and the text between tables as layout lines. Every
+line keeps its 1-based number in the extracted text (what ``budgetkg inspect --text`` prints) and,
+for PDFs, its page.
 """
 from __future__ import annotations
 
@@ -24,10 +28,15 @@ class Line:
     no: int
     raw: str
     cells: tuple[str, ...]
+    page: int | None = None
+    #: the ruled table (PDF) this line is a row of; rows of a table continued over pages share it
+    grid: int | None = None
+    #: columns covered by a merged cell to their left or above (PDF grids)
+    merged: tuple[int, ...] = ()
 
     @property
     def tabbed(self) -> bool:
-        return "\t" in self.raw
+        return "\t" in self.raw or self.grid is not None
 
     @property
     def filled(self) -> list[tuple[int, str]]:
@@ -41,10 +50,17 @@ class Line:
 
 @dataclass(frozen=True)
 class SourceText:
+    """A decoded document: its text and its lines (for a PDF, the lines of its extraction)."""
+
     path: str
     text: str
     sha256: str
     encoding: str
+    lines: tuple[Line, ...] | None = None
+    pages: int | None = None
+
+    def split(self) -> list[Line]:
+        return list(self.lines) if self.lines is not None else split_lines(self.text)
 
 
 def key(s: str) -> str:
@@ -66,30 +82,27 @@ def clean_cell(s: str) -> str:
     return s
 
 
-def _extract_pdf(path: Path, data: bytes) -> str:
-    import pdfplumber  # imported lazily: only PDFs need it
-    from pdfminer.pdfparser import PDFSyntaxError
-    from pdfminer.psparser import PSException
+def _pdf_lines(path: Path, data: bytes, max_pages: int | None) -> tuple[str, list[Line], int, int]:
+    """A PDF's lines: table rows as tab-joined cells of their grid, other text as layout lines."""
+    from .pdf import extract_pdf
 
-    import io
-
-    try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            # wide enough a character grid that right-aligned amounts are not cut at the page edge
-            pages = [(p.extract_text(layout=True, layout_width_chars=400) or "") for p in pdf.pages]
-    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as exc:
-        raise DecodeError(str(path), f"unreadable or truncated PDF ({exc.__class__.__name__}: {exc})") from exc
-    lines: list[str] = []
-    for page in pages:
-        for line in page.splitlines():
-            line = line.rstrip()
-            # layout mode pads pages with blank lines; keep at most one in a row
-            if line or (lines and lines[-1]):
-                lines.append(line)
-    return "\n".join(lines)
+    ex = extract_pdf(str(path), data, max_pages=max_pages)
+    lines: list[Line] = []
+    for item in ex.items:
+        no = len(lines) + 1
+        if item.row is not None:
+            cells = tuple(clean_cell(c) for c in item.row.cells)
+            # a cell's kept list breaks become spaces in the raw line (one line per row)
+            raw = "\t".join(c.replace("\n", " ") for c in cells)
+            lines.append(Line(no, raw, cells, page=item.page, grid=item.grid, merged=item.row.merged))
+        elif item.text.strip():
+            line = split_lines(item.text)[0]
+            lines.append(Line(no, line.raw, line.cells, page=item.page))
+    text = "\n".join(ln.raw for ln in lines)
+    return text, lines, ex.pages, ex.chars
 
 
-def read_source(path: str | Path) -> SourceText:
+def read_source(path: str | Path, max_pages: int | None = None) -> SourceText:
     """Read a document: UTF-8 (with or without BOM), GB18030/GBK, or PDF. Refuses what is not text."""
     path = Path(path)
     try:
@@ -99,10 +112,15 @@ def read_source(path: str | Path) -> SourceText:
     sha = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise DecodeError(str(path), "empty file")
+    lines: list[Line] | None = None
+    pages: int | None = None
     if data.startswith(b"%PDF-"):
         if b"%%EOF" not in data[-2048:]:
             raise DecodeError(str(path), "truncated PDF (no %%EOF marker)")
-        text, encoding = _extract_pdf(path, data), "pdf"
+        text, lines, pages, chars = _pdf_lines(path, data, max_pages)
+        encoding = "pdf"
+        if chars == 0:
+            raise DecodeError(str(path), f"scanned PDF: none of its {pages} pages has a text layer (OCR it first)")
     else:
         if b"\x00" in data[:65536]:
             raise DecodeError(str(path), "binary file (NUL bytes); expected text or PDF")
@@ -120,7 +138,8 @@ def read_source(path: str | Path) -> SourceText:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(_CJK.findall(text)) < 20:
         raise DecodeError(str(path), "no Chinese text found; not a budget disclosure")
-    return SourceText(path=str(path), text=text, sha256=sha, encoding=encoding or "")
+    return SourceText(path=str(path), text=text, sha256=sha, encoding=encoding or "",
+                      lines=tuple(lines) if lines is not None else None, pages=pages)
 
 
 def _looks_truncated_utf8(data: bytes) -> bool:

@@ -5,6 +5,7 @@ The Turtle files beside this module are the source of truth:
 - ``budgetkg.ttl``       OWL classes and properties (``bkg:``), aligned to qb:, OpenBudgets.eu, SKOS,
                          W3C ORG, PROV, DCTERMS and schema.org
 - ``indicator-levels.ttl`` SKOS scheme of indicator levels (财预〔2021〕101号 一级/二级指标)
+- ``table-kinds.ttl``    SKOS scheme of table kinds (收支总表, 一般公共预算支出表, 项目绩效目标表 …)
 - ``shapes.ttl``         SHACL shapes: what a valid budgetkg graph is
 
 Classification code lists (支出功能分类 / 支出经济分类) are SKOS concept schemes whose concepts are
@@ -21,6 +22,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 HERE = Path(__file__).resolve().parent
 ONTOLOGY_TTL = HERE / "budgetkg.ttl"
 LEVELS_TTL = HERE / "indicator-levels.ttl"
+TABLE_KINDS_TTL = HERE / "table-kinds.ttl"
 SHAPES_TTL = HERE / "shapes.ttl"
 
 BKG = Namespace("https://w3id.org/budgetkg/def#")
@@ -57,6 +59,9 @@ PREFIXES: dict[str, str] = {
 FUNCTIONAL_SCHEME = BKG.FunctionalClassification
 ECONOMIC_SCHEME = BKG.EconomicClassification
 LEVEL_SCHEME = BKG.IndicatorLevels
+TABLE_KIND_SCHEME = BKG.TableKinds
+#: the Turtle files loaded into the store's ontology graph
+VOCABULARY_FILES = (ONTOLOGY_TTL, LEVELS_TTL, TABLE_KINDS_TTL)
 
 
 def sparql_prefixes() -> str:
@@ -82,6 +87,7 @@ def mint(kind: str, *parts: object) -> URIRef:
 __all__ = [
     "BKG", "ID", "QB", "ORG", "SCHEMA", "SKOS", "DCTERMS", "PROV", "RDF", "RDFS", "OWL", "XSD",
     "OBEU_DIMENSION", "OBEU_MEASURE", "OBEU_ATTRIBUTE", "CURRENCY_CNY", "PREFIXES",
-    "FUNCTIONAL_SCHEME", "ECONOMIC_SCHEME", "LEVEL_SCHEME", "ONTOLOGY_TTL", "LEVELS_TTL",
+    "FUNCTIONAL_SCHEME", "ECONOMIC_SCHEME", "LEVEL_SCHEME", "TABLE_KIND_SCHEME", "ONTOLOGY_TTL", "LEVELS_TTL",
+    "TABLE_KINDS_TTL", "VOCABULARY_FILES",
     "SHAPES_TTL", "sparql_prefixes", "digest", "mint", "URIRef",
 ]

@@ -88,16 +88,23 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path):
     assert "added" in out.stdout and DK.name in out.stdout
 
 
-def test_a_document_cut_inside_its_indicator_table_is_refused_whole(tmp_path, fresh_copy):
+def test_a_table_cut_inside_its_indicators_is_skipped_and_strict_refuses_the_document(tmp_path, fresh_copy):
     lines = NC.read_text(encoding="utf-8").splitlines()
     cut = tmp_path / "nancheng-cut.txt"
-    # cut right after the last project's indicator heading: the table has no rows
+    # cut right after the last project's indicator heading: that table has no rows
     last_header = max(i for i, ln in enumerate(lines) if ln.startswith("绩效指标\t一级指标"))
     cut.write_text("\n".join(lines[: last_header + 1]) + "\n", encoding="utf-8")
     before = dump(fresh_copy)
-    out = cli(fresh_copy, "ingest", "--no-index", str(cut))
+    out = cli(fresh_copy, "ingest", "--no-index", "--strict", str(cut))
     assert out.returncode == 1 and "truncated" in out.stderr
     assert dump(fresh_copy) == before
+    # by default the cut table is skipped with its reason and the other tables go in
+    doc = parse(cut)
+    full = parse(NC)
+    (skipped,) = doc.issues
+    assert "truncated" in skipped.reason and skipped.kind == "ProjectTargetTable"
+    assert [p.name for p in doc.projects] == [p.name for p in full.projects][:-1]
+    assert doc.department_targets and len(doc.department_targets[0].tasks) == 4
 
 
 def test_gbk_and_bom_read_like_utf8(tmp_path):
