@@ -60,7 +60,7 @@ KINDS: dict[str, TableKind] = {k.id: k for k in [
 # title patterns on the matching key, most specific first
 _TITLE_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"自评"), "SelfEvaluationTable"),
-    (re.compile(r"整体.{0,6}绩效|部门.{0,4}绩效目标"), "DepartmentTargetTable"),
+    (re.compile(r"整体.{0,6}绩效|^(?!.*项目).*部门.{0,4}绩效目标"), "DepartmentTargetTable"),
     (re.compile(r"绩效目标|绩效指标|绩效表|绩效.{0,4}(申报|审批|审核)表"), "ProjectTargetTable"),
     (re.compile(r"三公"), "ThreePublicExpenses"),
     (re.compile(r"政府采购"), "GovernmentProcurement"),

@@ -13,7 +13,7 @@ from .errors import IngestError, LayoutError, ParseError
 from .key_projects import read_key_projects
 from .project_targets import read_project_table
 from .classify import KINDS
-from .records import BudgetTable, ParsedDocument, Span, TableReport
+from .records import BudgetTable, ParsedDocument, RegionRef, Span, TableReport
 from .regions import resolve
 from .sections import Block, find_blocks
 from .text import Line, SourceText, key, read_source
@@ -176,20 +176,24 @@ def _unit_line(lines: list[Line], b: Block) -> int:
     return b.start
 
 
-def parse_source(src: SourceText, strict: bool = False) -> ParsedDocument:
-    """Read a document table by table. A table that cannot be read is skipped with its reason
-    (``doc.tables``, status ``skipped``) and the rest is kept; ``strict`` refuses the document
-    instead. A document with nothing readable is refused."""
+def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
+    """Everything a document holds, table by table, without judging whether it can be stored:
+    ``refusal`` says why not (what ``budgetkg inspect`` shows even for a refused document).
+
+    A table that cannot be read is skipped with its reason (``doc.tables``, status ``skipped``) and
+    the rest is kept; ``strict`` raises on it instead.
+    """
     lines = src.split()
     path = src.path
     head = " ".join(ln.text for ln in lines[:30])
     blocks = find_blocks(lines, context=head)
-    if not [b for b in blocks if b.kind != "other"]:
-        raise LayoutError(path, "no budget table, project performance-target table or department-wide target table recognised")
     title_lines = _title_area(lines, blocks)
-    title = _title(title_lines)
-    doc = ParsedDocument(path=path, sha256=src.sha256, encoding=src.encoding, kind=_doc_kind(title_lines), title=title,
-                         unit_name="", region=None, year=None, line_count=len(lines), pages=src.pages)  # type: ignore[arg-type]
+    doc = ParsedDocument(path=path, sha256=src.sha256, encoding=src.encoding, kind=_doc_kind(title_lines),
+                         title=_title(title_lines), unit_name="", region=RegionRef([]), year=None,
+                         line_count=len(lines), pages=src.pages)
+    if not [b for b in blocks if b.kind != "other"]:
+        doc.refusal = "no budget table, project performance-target table or department-wide target table recognised"
+        return doc
     floor = 0
     for b in blocks:
         try:
@@ -205,17 +209,8 @@ def parse_source(src: SourceText, strict: bool = False) -> ParsedDocument:
             # a parser bug must not pass as a half-read document: refuse it, naming the table
             raise ParseError(path, f"cannot read the {b.kind} table ({exc.__class__.__name__}: {exc})", lines[b.start].no) from exc
         floor = b.end
-    if not (doc.projects or doc.department_targets or any(t.lines for t in doc.budget_tables)):
-        skipped = doc.issues
-        if skipped:
-            first = skipped[0]
-            raise LayoutError(path, f"no table could be read; {len(skipped)} skipped, first: "
-                              f"{first.kind_label} {first.title!r} ({first.where}): {first.reason}")
-        raise LayoutError(path, "tables found but none could be read (no coded budget lines, projects or targets)")
     unit = _unit_name(lines, doc)
-    if not unit:
-        raise LayoutError(path, "budget unit not found (no 单位名称/部门名称/编制单位/用款单位)")
-    doc.unit_name = unit
+    doc.unit_name = unit or ""
     head_text = " ".join(ln.text for ln in title_lines)
     years = _YEAR.findall(head_text.replace(" ", ""))
     if years:
@@ -223,16 +218,40 @@ def parse_source(src: SourceText, strict: bool = False) -> ParsedDocument:
     else:
         stated = {p.amount_year for p in doc.projects if p.amount_year} | {d.year for d in doc.department_targets if d.year}
         doc.year = stated.pop() if len(stated) == 1 else None
-    context = src.text[:3000] + " " + " ".join(t.title for t in doc.budget_tables)
-    doc.region = resolve(unit, context)
-    if not doc.region.chain:
-        raise LayoutError(path, f"region of {unit!r} not recognised")
+    if unit:
+        context = src.text[:3000] + " " + " ".join(t.title for t in doc.budget_tables)
+        doc.region = resolve(unit, context)
     for p in doc.projects:
         doc.warnings.extend(p.warnings)
     for d in doc.department_targets:
         doc.warnings.extend(d.warnings)
     for t in doc.issues:
         doc.warnings.append(f"table skipped: {t.kind_label} {t.title!r} ({t.where}): {t.reason}")
+    doc.refusal = _refusal(doc)
+    return doc
+
+
+def _refusal(doc: ParsedDocument) -> str | None:
+    """Why the document cannot be stored, or None."""
+    if not (doc.projects or doc.department_targets or any(t.lines for t in doc.budget_tables)):
+        skipped = doc.issues
+        if skipped:
+            first = skipped[0]
+            return (f"no table could be read; {len(skipped)} skipped, first: "
+                    f"{first.kind_label} {first.title!r} ({first.where}): {first.reason}")
+        return "tables found but none could be read (no coded budget lines, projects or targets)"
+    if not doc.unit_name:
+        return "budget unit not found (no 单位名称/部门名称/编制单位/用款单位)"
+    if not doc.region.chain:
+        return f"region of {doc.unit_name!r} not recognised"
+    return None
+
+
+def parse_source(src: SourceText, strict: bool = False) -> ParsedDocument:
+    """A document ready to store, or :class:`LayoutError` saying why it cannot be."""
+    doc = read_document(src, strict=strict)
+    if doc.refusal:
+        raise LayoutError(src.path, doc.refusal)
     return doc
 
 

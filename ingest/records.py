@@ -238,6 +238,8 @@ class ParsedDocument:
     warnings: list[str] = field(default_factory=list)
     tables: list[TableReport] = field(default_factory=list)
     pages: int | None = None
+    #: why the document cannot be stored (no readable table, no unit …); None when it can
+    refusal: str | None = None
 
     @property
     def issues(self) -> list[TableReport]:

@@ -153,12 +153,21 @@ def _looks_truncated_utf8(data: bytes) -> bool:
     return False
 
 
+_PIPE_ROW = re.compile(r"^\s*\|.*\|")
+
+
 def split_lines(text: str) -> list[Line]:
     out = []
     for i, raw in enumerate(text.split("\n"), start=1):
         # a form feed marks a page break inside a line (pdftotext); it separates cells like a space
         raw = raw.replace("\x0c", "  ")
-        if "\t" in raw:
+        if _PIPE_ROW.match(raw):
+            # a pipe table copied from a web page: | a | b | … |, ragged trailing pipes
+            cells = tuple(clean_cell(c) for c in raw.strip().strip("|").split("|"))
+            while cells and not cells[-1]:
+                cells = cells[:-1]
+            raw = "\t".join(cells)
+        elif "\t" in raw:
             cells = tuple(clean_cell(c) for c in raw.split("\t"))
         else:
             stripped = raw.strip()
