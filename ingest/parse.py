@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .budget_tables import read_budget_table
+from .budget_tables import document_unit, read_budget_table
 from .department_targets import read_department_table
 from .descriptions import read_description
 from .errors import IngestError, LayoutError, ParseError
@@ -95,6 +95,9 @@ def _merge(prev: BudgetTable, table: BudgetTable) -> None:
     prev.total = prev.total or table.total
     for k, v in table.summary_totals.items():
         prev.summary_totals.setdefault(k, v)
+    prev.summary_rows.extend(table.summary_rows)
+    prev.dropped.extend(table.dropped)
+    prev.layout = table.layout
     prev.span = prev.span.merge(table.span)
 
 
@@ -113,7 +116,8 @@ _DEFAULT_KIND = {"project": "ProjectTargetTable", "department": "DepartmentTarge
                  "keyprojects": "KeyProjectList", "description": "UnknownTable", "budget": "UnknownTable"}
 
 
-def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, floor: int) -> int:
+def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, floor: int,
+                document_unit: str | None = None) -> int:
     """Read one block into ``doc``; returns how many records it gave."""
     if b.kind == "project":
         p = read_project_table(path, lines, _first_trigger(lines, b, "project"), b.end)
@@ -127,17 +131,21 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
         doc.department_targets.append(dt)
         return 1 + len(dt.tasks) + len(dt.indicators)
     if b.kind == "budget":
-        table = read_budget_table(path, lines, _unit_line(lines, b), b.end)
+        prev = doc.budget_tables[-1] if doc.budget_tables else None
+        got = read_budget_table(path, lines, b, prev, document_unit)
+        if got.continued and prev is not None:
+            # rows printed before this table's title: the previous table runs on over a page break
+            seen = {ln.code for ln in prev.lines}
+            prev.lines.extend(ln for ln in got.continued if ln.code not in seen)
+            prev.span = prev.span.merge(Span(got.continued[0].span.start, got.continued[-1].span.end))
+        table = got.table
         if table is None:
-            return 0
-        if b.classification is not None:
-            table.kind = b.classification.kind.id
-            table.stage = b.classification.stage
-        if doc.budget_tables and _continues(doc.budget_tables[-1], table):
-            _merge(doc.budget_tables[-1], table)
+            return len(got.continued)
+        if prev is not None and _continues(prev, table):
+            _merge(prev, table)
         else:
             doc.budget_tables.append(table)
-        return len(table.lines) + len(table.summary_totals)
+        return len(table.lines) + len(table.summary_rows) + len(got.continued)
     if b.kind == "keyprojects":
         entries = read_key_projects(lines, b.start, b.end)
         doc.key_projects.extend(entries)
@@ -195,9 +203,10 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
         doc.refusal = "no budget table, project performance-target table or department-wide target table recognised"
         return doc
     floor = 0
+    unit_everywhere = document_unit(lines, blocks)
     for b in blocks:
         try:
-            rows = _read_block(path, lines, b, doc, floor)
+            rows = _read_block(path, lines, b, doc, floor, unit_everywhere)
             doc.tables.append(_report(b, lines, "read" if rows else "empty", rows))
         except _NotRead as exc:
             doc.tables.append(_report(b, lines, "not-read", reason=str(exc)))
