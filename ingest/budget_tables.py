@@ -92,6 +92,9 @@ def is_amount_cell(text: str) -> bool:
     return bool(_NUMERIC.match(t)) and clean_number(t) is not None
 
 
+_QUANTITY_WORD = re.compile(r"^(年|月|日|个|人|次|万元|元|%|％)")
+
+
 def cells_of(line: Line) -> list[Cell]:
     """A line's cells: a grid's or a tab-separated line's by column, layout text by position.
 
@@ -109,7 +112,8 @@ def cells_of(line: Line) -> list[Cell]:
         if out and start - prev_end == 1:
             last = out[-1]
             last_numeric = bool(_NUMERIC.match(last.text))
-            if not numeric and not last_numeric and not whole_code(text):
+            if not numeric and (not last_numeric or _QUANTITY_WORD.match(text)) and not whole_code(text):
+                # words of one cell (合 计), or a number and its unit (2026 年度, 12 个)
                 last.text += " " + text
                 last.end = start + _width(text)
                 prev_end = m.end()
@@ -467,7 +471,8 @@ def scan_row(line: Line, cells: list[Cell], row: int, layout: Layout, segments_o
     def amounts_from(j: int) -> tuple[list[Cell], int]:
         got: list[Cell] = []
         while j < n and (is_amount_cell(cells[j].text) or _DASH.match(cells[j].text)):
-            if _code_start(cells, j, False) and j + 1 < n and _is_name_cell(cells[j + 1]):
+            nxt = _code_start(cells, j, False)
+            if nxt and (nxt[1] or nxt[2] < n and _is_name_cell(cells[nxt[2]])):
                 break  # the next half's code
             got.append(cells[j])
             j += 1
@@ -530,6 +535,8 @@ class TableRead:
 
     table: BudgetTable | None
     continued: list[BudgetLine] = field(default_factory=list)
+    #: further tables the block holds (its segmentation missed their titles)
+    more: list[BudgetTable] = field(default_factory=list)
 
 
 _SUMMARY_KINDS = {"IncomeExpenditureSummary", "FiscalAppropriationSummary"}
@@ -570,6 +577,12 @@ class BudgetTableReader:
         # the head: everything before the first row holding an amount or a code
         first = next((k for k, (ln, cs) in enumerate(rows) if _is_data_row(cs)), len(rows))
         head = rows[:first]
+        # another table's caption further down (a block holding several tables): read it on its own
+        more: list[BudgetTable] = []
+        split = next((k for k in range(first + 1, len(rows)) if _starts_table(rows[k], b.title)), None)
+        if split is not None:
+            more = self._read_rest(rows[split][0], b.end)
+            rows = rows[:split]
         caption_at = next((ln.no for ln, cs in head if caption_unit(" ".join(c.text for c in cs))), None)
         unit = b.money_unit or caption_unit("\n".join(" ".join(c.text for c in cs) for _, cs in head))
         header_rows = [(ln, cs) for ln, cs in head if _is_header_row(ln, cs, b.title)]
@@ -594,7 +607,7 @@ class BudgetTableReader:
                     number = found_number
         self.number = number
         if not rows[first:]:
-            return TableRead(None, continued)
+            return TableRead(None, continued, more)
         if unit is None:
             unit = self.document_unit
             if unit is None:
@@ -609,10 +622,28 @@ class BudgetTableReader:
                 layout = prev.layout
         table = self._read_body(rows[first:], layout, header_rows, unit, title, hierarchy=hierarchy)
         if table is None:
-            return TableRead(None, continued)
+            return TableRead(None, continued, more)
         span_start = caption_at or rows[0][0].no
         table.span = Span(min(span_start, table.span.start), table.span.end)
-        return TableRead(table, continued)
+        return TableRead(table, continued, more)
+
+    def _read_rest(self, at: Line, end: int) -> list[BudgetTable]:
+        """The tables of the block from line ``at`` (a caption row) on."""
+        lo = next(i for i in range(self.block.start, end) if self.lines[i] is at)
+        text = at.text
+        title = _title_before_caption(text)
+        if not title:
+            title, _ = title_above(self.lines, lo)
+            if title:
+                lo = max(self.block.start, next((i for i in range(lo, self.block.start - 1, -1)
+                                                  if key(title) in key(self.lines[i].text)), lo))
+        header = " ".join(ln.text for ln in self.lines[lo:min(end, lo + 6)])
+        c = classify(title, header)
+        if c.family not in ("coded", "summary"):
+            return []
+        sub = Block("budget", lo, end, title=title, classification=c, money_unit=caption_unit(text))
+        got = BudgetTableReader(self.path, self.lines, sub, None, self.document_unit).read()
+        return ([got.table] if got.table is not None else []) + got.more
 
     def _continuation(self, lo: int, hi: int) -> list[BudgetLine]:
         """Coded rows printed before this block's title: the previous table runs on (a page break)."""
@@ -672,7 +703,7 @@ class BudgetTableReader:
         total: Money | None = None
         first_no = items[0].first_line
         last_no = first_no
-        pending: list[Item] = []  # coded items with no amounts, sharing the next item's (部门/政府 经济分类 side by side)
+        pending: list[tuple[Item, BudgetLine]] = []  # coded items with no amounts of their own
         for it in items:
             if it.kind == "fragment":
                 continue
@@ -688,29 +719,31 @@ class BudgetTableReader:
                 h.see(code)
                 name = "".join(it.above + it.name_parts + it.below) or None
                 name = _clean_name(name)
-                line = BudgetLine(code=code, name=name, scheme=scheme_of(code) or ECONOMIC, total=_total(columns, it),
+                line = BudgetLine(code=code, name=name, scheme=scheme_of(code) or ECONOMIC, total=_total(columns, self.stage, self._first),
                                   columns=[c for c in columns if c is not None],
                                   span=Span(it.first_line, it.last_line))
                 if not it.amounts:
-                    pending.append(it)
-                    line.total = None
+                    pending.append((it, line))
                     lines_out.append(line)
                     last_no = max(last_no, it.last_line)
                     continue
-                if pending and pending[-1].line is it.line:
-                    # a row printing two codes of two lists for one amount (部门 301xx | 政府 501xx)
-                    for prev in (ln for ln in lines_out if ln.span.start == pending[-1].first_line and ln.total is None):
-                        prev.total, prev.columns = line.total, list(line.columns)
+                if pending and pending[-1][0].line is it.line and pending[-1][1].code[0] != code[0]:
+                    # one row, one amount, two codes of two lists (部门预算 301xx | 政府预算 501xx): one line
+                    first = pending[-1][1]
+                    first.total, first.columns, first.span = line.total, line.columns, first.span.merge(line.span)
+                    first.cross_code, first.cross_name = line.code, line.name
+                    pending = []
+                    continue
                 pending = []
                 lines_out.append(line)
                 last_no = max(last_no, it.last_line)
             elif it.kind == "total":
                 cols = [c for c in columns if c is not None]
                 if total is None and cols:
-                    total = _total(columns, it)
+                    total = _total(columns, self.stage, self._first)
                 label = _clean_name("".join(it.name_parts)) or "合计"
                 if cols:
-                    summary.append(SummaryRow(label, _total(columns, it) or cols[0].money, layout.group_of(it.name_cell) if it.name_cell else "",
+                    summary.append(SummaryRow(label, _total(columns, self.stage, self._first) or cols[0].money, layout.group_of(it.name_cell) if it.name_cell else "",
                                               Span(it.first_line, it.last_line)))
                 last_no = max(last_no, it.last_line)
             elif it.kind == "labeled":
@@ -737,11 +770,16 @@ class BudgetTableReader:
 
     def _columns(self, it: Item, layout: Layout, unit: str) -> list[ColumnAmount | None]:
         """The item's amounts as column amounts, named by the column they were printed under."""
+        self._first = None
         if not it.amounts:
             return []
         cols = [c for c in layout.columns if _in_half(c, layout, it.half)]
         aligned = layout.grid or layout.positional and all(b.start - a.end > 1 for a, b in zip(it.amounts, it.amounts[1:]))
         assigned = _assign(it.amounts, cols, layout.grid, aligned)
+        # the line's total is the amount under the table's first amount column (合计); a row whose
+        # amounts could not be placed under headings takes its first amount
+        self._first = 0 if not cols or all(a is None for a in assigned) else next(
+            (k for k, a in enumerate(assigned) if a is cols[0]), None)
         out: list[ColumnAmount | None] = []
         for k, (cell, col) in enumerate(zip(it.amounts, assigned)):
             if _DASH.match(cell.text):
@@ -761,7 +799,8 @@ class BudgetTableReader:
 
 def _in_half(col: Column, layout: Layout, half: int) -> bool:
     lo, hi = layout.half_bounds(half)
-    return lo <= col.center < hi
+    pos = col.start if layout.grid else col.center
+    return lo <= pos < hi
 
 
 def _assign(amounts: list[Cell], cols: list[Column], grid: bool, aligned: bool = True) -> list[Column | None]:
@@ -815,17 +854,18 @@ def _distance(a: Cell, c: Column) -> float:
     return min(abs(a.center - c.center), abs(a.end - c.end))
 
 
-def _total(columns: list[ColumnAmount | None], it: Item) -> Money | None:
-    """A line's amount: its 合计 (决算: its first actual column) as printed."""
+def _total(columns: list[ColumnAmount | None], stage: str, first: int | None) -> Money | None:
+    """A line's amount: the amount under its table's first column (合计) as printed; in a 决算 table
+    that prints budgets beside actuals, its first actual column (决算数 / 全年执行数)."""
     cols = [c for c in columns if c is not None]
     if not cols:
         return None
-    for c in cols:
-        if key(c.heading.split("›")[-1]) in ("合计", "总计", "小计", "本年支出合计", "本年收入合计") and c is columns[0]:
-            return c.money
-    if columns and columns[0] is not None:
-        return columns[0].money
-    # the first printed cell is empty (a 决算 line with no budget): no total printed
+    if stage == "决算" and any(c.role != ACTUAL for c in cols):
+        actual = [c for c in cols if c.role == ACTUAL]
+        if actual:
+            return actual[0].money
+    if first is not None and first < len(columns) and columns[first] is not None:
+        return columns[first].money
     return None
 
 
@@ -857,6 +897,22 @@ def _is_data_row(cells: list[Cell]) -> bool:
 
 #: a header cell is short; a longer one is a frame holding the whole page's text, or prose
 _HEADER_CELL_MAX = 30
+
+
+_CAPTION_LABEL = re.compile(r"(部门名称|部门（单位）|部门\(单位\)|编制单位|编制部门|预算单位|单位名称|部门|单位)\s*[:：]")
+
+
+def _title_before_caption(text: str) -> str:
+    """A table title printed in front of its caption in one cell: ``财政拨款支出预算表（功能科目）部门：… 单位：万元``."""
+    head = _CAPTION_LABEL.split(text, maxsplit=1)[0].strip()
+    return head if head and looks_like_title(head) else ""
+
+
+def _starts_table(row: tuple[Line, list[Cell]], title: str) -> bool:
+    """A caption row (单位：万元) after a table's rows: the next table begins (not this one's own
+    title repeated on a new page)."""
+    ln, cells = row
+    return not _is_data_row(cells) and bool(caption_unit(ln.text)) and not (title and key(title) in key(ln.text))
 
 
 def _is_header_row(line: Line, cells: list[Cell], title: str) -> bool:
@@ -1076,3 +1132,29 @@ def document_unit(lines: list[Line], blocks: list[Block]) -> str | None:
         if unit:
             units.add(_unit_word(unit))
     return units.pop() if len(units) == 1 else None
+
+
+def read_continuation(path: str, lines: list[Line], block: Block, previous: BudgetTable,
+                      leading: bool = False) -> list[BudgetLine]:
+    """The coded rows of a block that only continue ``previous`` on a new page (its header not
+    repeated, a running page header between); with ``leading``, the coded rows a block of another
+    kind holds before its own title. [] when there are none, or when anything else is among them."""
+    if not previous.lines:
+        return []
+    hi = block.end
+    if leading:
+        reader = BudgetTableReader(path, lines, block, previous)
+        at = reader._title_index()
+        hi = at if at is not None else block.start
+        # the block's title inside its first grid row (Excel-made PDFs)
+        for j in range(block.start, hi):
+            if lines[j].filled and not _is_data_row(cells_of(lines[j])):
+                hi = j
+                break
+    elif block.title:
+        return []
+    body = [ln for ln in lines[block.start:hi] if ln.filled]
+    data = [ln for ln in body if _is_data_row(cells_of(ln))]
+    if not data or not all(_row_has_code(ln) for ln in data) or any(caption_unit(ln.text) for ln in body):
+        return []
+    return BudgetTableReader(path, lines, block, previous)._continuation(block.start, hi)

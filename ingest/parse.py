@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .budget_tables import document_unit, read_budget_table
+from .budget_tables import document_unit, read_budget_table, read_continuation
 from .department_targets import read_department_table
 from .descriptions import read_description
 from .errors import IngestError, LayoutError, ParseError
@@ -89,9 +89,14 @@ def _continues(prev: BudgetTable, table: BudgetTable) -> bool:
     return bool(table.title) and table.title == prev.title and table.number == prev.number and table.unit == prev.unit
 
 
+def _row_key(ln) -> tuple:
+    return ln.code, ln.cross_code, ln.total.yuan if ln.total else None
+
+
 def _merge(prev: BudgetTable, table: BudgetTable) -> None:
-    seen = {ln.code for ln in prev.lines}
-    prev.lines.extend(ln for ln in table.lines if ln.code not in seen)
+    # a page repeats no row; a row printed twice (the same code and amount) is kept once
+    seen = {_row_key(ln) for ln in prev.lines}
+    prev.lines.extend(ln for ln in table.lines if _row_key(ln) not in seen)
     prev.total = prev.total or table.total
     for k, v in table.summary_totals.items():
         prev.summary_totals.setdefault(k, v)
@@ -99,6 +104,12 @@ def _merge(prev: BudgetTable, table: BudgetTable) -> None:
     prev.dropped.extend(table.dropped)
     prev.layout = table.layout
     prev.span = prev.span.merge(table.span)
+
+
+def _extend(prev: BudgetTable, rows: list) -> None:
+    seen = {_row_key(ln) for ln in prev.lines}
+    prev.lines.extend(ln for ln in rows if _row_key(ln) not in seen)
+    prev.span = prev.span.merge(Span(rows[0].span.start, rows[-1].span.end))
 
 
 def _report(block: Block, lines: list[Line], status: str, rows: int = 0, reason: str | None = None) -> TableReport:
@@ -119,6 +130,11 @@ _DEFAULT_KIND = {"project": "ProjectTargetTable", "department": "DepartmentTarge
 def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, floor: int,
                 document_unit: str | None = None) -> int:
     """Read one block into ``doc``; returns how many records it gave."""
+    if b.kind != "budget" and doc.budget_tables:
+        # coded rows before this block's title: the previous budget table ran on over a page break
+        rows = read_continuation(path, lines, b, doc.budget_tables[-1], leading=True)
+        if rows:
+            _extend(doc.budget_tables[-1], rows)
     if b.kind == "project":
         p = read_project_table(path, lines, _first_trigger(lines, b, "project"), b.end)
         doc.projects.append(p)
@@ -135,17 +151,16 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
         got = read_budget_table(path, lines, b, prev, document_unit)
         if got.continued and prev is not None:
             # rows printed before this table's title: the previous table runs on over a page break
-            seen = {ln.code for ln in prev.lines}
-            prev.lines.extend(ln for ln in got.continued if ln.code not in seen)
-            prev.span = prev.span.merge(Span(got.continued[0].span.start, got.continued[-1].span.end))
-        table = got.table
-        if table is None:
-            return len(got.continued)
-        if prev is not None and _continues(prev, table):
-            _merge(prev, table)
-        else:
-            doc.budget_tables.append(table)
-        return len(table.lines) + len(table.summary_rows) + len(got.continued)
+            _extend(prev, got.continued)
+        count = len(got.continued)
+        for table in ([got.table] if got.table is not None else []) + got.more:
+            prev = doc.budget_tables[-1] if doc.budget_tables else None
+            if prev is not None and _continues(prev, table):
+                _merge(prev, table)
+            else:
+                doc.budget_tables.append(table)
+            count += len(table.lines) + len(table.summary_rows)
+        return count
     if b.kind == "keyprojects":
         entries = read_key_projects(lines, b.start, b.end)
         doc.key_projects.extend(entries)
@@ -156,6 +171,13 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
             doc.descriptions.append(d)
             return 1
         return 0
+    if b.kind == "other" and (b.classification is None or b.classification.kind.id == "UnknownTable") and doc.budget_tables:
+        # an untitled run of coded rows after a page header: the previous budget table runs on
+        prev = doc.budget_tables[-1]
+        rows = read_continuation(path, lines, b, prev)
+        if rows:
+            _extend(prev, rows)
+            return len(rows)
     raise _NotRead(f"no reader for {b.classification.kind.label if b.classification else b.kind} tables")
 
 

@@ -148,6 +148,10 @@ class BudgetLine:
     #: the code was not printed on this line: resolved from the subject's name, printed with its code
     #: elsewhere in the same document
     code_inferred: bool = False
+    #: a second code printed on the same row for the same amount: the 政府预算支出经济分类 (5xx) code
+    #: beside the 部门预算支出经济分类 (3xx) one
+    cross_code: str | None = None
+    cross_name: str | None = None
 
 
 @dataclass
