@@ -470,10 +470,11 @@ def scan_row(line: Line, cells: list[Cell], row: int, layout: Layout, segments_o
 
     def amounts_from(j: int) -> tuple[list[Cell], int]:
         got: list[Cell] = []
+        half = layout.half_of(cells[j - 1].start) if j > 0 else 0
         while j < n and (is_amount_cell(cells[j].text) or _DASH.match(cells[j].text)):
             nxt = _code_start(cells, j, False)
-            if nxt and (nxt[1] or nxt[2] < n and _is_name_cell(cells[nxt[2]])):
-                break  # the next half's code
+            if nxt and (nxt[1] or nxt[2] < n and _is_name_cell(cells[nxt[2]]) or layout.half_of(cells[j].start) > half):
+                break  # the next half's code (its name may be on the next line)
             got.append(cells[j])
             j += 1
         return got, j
@@ -585,7 +586,7 @@ class BudgetTableReader:
             rows = rows[:split]
         caption_at = next((ln.no for ln, cs in head if caption_unit(" ".join(c.text for c in cs))), None)
         unit = b.money_unit or caption_unit("\n".join(" ".join(c.text for c in cs) for _, cs in head))
-        header_rows = [(ln, cs) for ln, cs in head if _is_header_row(ln, cs, b.title)]
+        header_rows = header_of(head, b.title)
         grid = bool(rows) and rows[min(first, len(rows) - 1)][0].tabbed
         layout = read_header(header_rows, grid, self.stage)
         if header_rows:
@@ -673,8 +674,12 @@ class BudgetTableReader:
         items: list[Item] = []
         n = 0
         prose = 0
-        for ln, cells in rows:
+        for r, (ln, cells) in enumerate(rows):
             text = key(ln.text)
+            if _PAGE_FURNITURE.match(text) and _code_over_name(cells, rows[r + 1][1] if r + 1 < len(rows) else []):
+                items.extend(scan_row(ln, cells, n, layout, segments_ok))  # a code whose name is on the next line
+                n += 1
+                continue
             if _NOTE.match(text) or (not ln.tabbed and len(text) > 40 and not _AMOUNT_WORD.search(text) and not any(
                     is_amount_cell(c.text) for c in cells)):
                 prose += 1
@@ -701,6 +706,7 @@ class BudgetTableReader:
         summary: list[SummaryRow] = []
         dropped: list[str] = []
         total: Money | None = None
+        total_label_seen = False
         first_no = items[0].first_line
         last_no = first_no
         pending: list[tuple[Item, BudgetLine]] = []  # coded items with no amounts of their own
@@ -739,9 +745,13 @@ class BudgetTableReader:
                 last_no = max(last_no, it.last_line)
             elif it.kind == "total":
                 cols = [c for c in columns if c is not None]
-                if total is None and cols:
-                    total = _total(columns, self.stage, self._first)
                 label = _clean_name("".join(it.name_parts)) or "合计"
+                # a 收支总表 prints 收入 and 支出 totals side by side: its lines (the 类 of its 功能分类
+                # column) add up to the 支出 one
+                expenditure_side = self.kind not in _SUMMARY_KINDS or "支出" in key(label)
+                if cols and expenditure_side and (total is None or self.kind in _SUMMARY_KINDS and total_label_seen is False):
+                    total = _total(columns, self.stage, self._first)
+                    total_label_seen = self.kind in _SUMMARY_KINDS
                 if cols:
                     summary.append(SummaryRow(label, _total(columns, self.stage, self._first) or cols[0].money, layout.group_of(it.name_cell) if it.name_cell else "",
                                               Span(it.first_line, it.last_line)))
@@ -751,7 +761,7 @@ class BudgetTableReader:
                 if cols:
                     label = _clean_name("".join(it.above + it.name_parts + it.below)) or ""
                     summary.append(SummaryRow(label, cols[0].money, layout.group_of(it.name_cell) if it.name_cell else "",
-                                              Span(it.first_line, it.last_line)))
+                                              Span(it.first_line, it.last_line), columns=cols))
                     last_no = max(last_no, it.last_line)
         if not lines_out and not summary and total is None:
             return None
@@ -889,6 +899,8 @@ def _is_data_row(cells: list[Cell]) -> bool:
     """A row holding an amount (not a column-number row) or a code followed by a name."""
     if all(_COLUMN_NUMBERS.match(key(c.text)) for c in cells):
         return False
+    if any(caption_unit(c.text) for c in cells):
+        return False  # the caption line (511-退役军人事务局 … 单位：万元), not a row
     if any(is_amount_cell(c.text) for c in cells):
         return True
     got = _code_start(cells, 0, False) if cells else None
@@ -897,6 +909,14 @@ def _is_data_row(cells: list[Cell]) -> bool:
 
 #: a header cell is short; a longer one is a frame holding the whole page's text, or prose
 _HEADER_CELL_MAX = 30
+
+
+def header_of(head: list[tuple[Line, list[Cell]]], title: str) -> list[tuple[Line, list[Cell]]]:
+    """The header rows of a table's head: after its last caption or title line (a head may begin
+    with the end of another, empty table)."""
+    last = max((k for k, (ln, cs) in enumerate(head) if caption_unit(ln.text) or (
+        len(cs) <= 2 and looks_like_title(ln.text))), default=-1)
+    return [(ln, cs) for ln, cs in head[last + 1:] if _is_header_row(ln, cs, title)]
 
 
 _CAPTION_LABEL = re.compile(r"(部门名称|部门（单位）|部门\(单位\)|编制单位|编制部门|预算单位|单位名称|部门|单位)\s*[:：]")
@@ -956,6 +976,15 @@ def _stream_layout(header_rows, stage: str) -> Layout:
                 layout.columns.append(Column([w], 0, 0, _role([w], stage)))
             layout.unit = layout.unit or heading_unit(c.text)
     return layout
+
+
+def _code_over_name(cells: list[Cell], below: list[Cell]) -> bool:
+    """A code alone on its line with a name (and amount) printed just under it: not a page number."""
+    if len(cells) != 1 or not whole_code(cells[0].text) or not below:
+        return False
+    c = cells[0]
+    return any(_is_name_cell(b) and c.start - _SLACK <= b.start <= c.end + 3 * _NAME_SLACK for b in below) and any(
+        is_amount_cell(b.text) for b in below)
 
 
 def _has_split_codes(rows) -> bool:
@@ -1158,3 +1187,54 @@ def read_continuation(path: str, lines: list[Line], block: Block, previous: Budg
     if not data or not all(_row_has_code(ln) for ln in data) or any(caption_unit(ln.text) for ln in body):
         return []
     return BudgetTableReader(path, lines, block, previous)._continuation(block.start, hi)
+
+
+# -- names printed without their codes -------------------------------------------------------------
+_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d{1,2}[.、．]\s*)")
+
+
+def _name_key(name: str) -> str:
+    return key(_NUMBERING.sub("", name.strip()))
+
+
+def infer_codes(tables: list[BudgetTable]) -> int:
+    """Rows that print a subject's name but no code get the code the same document prints beside
+    the same name elsewhere (``bkg:codeInferred``); a name printed with several codes is resolved
+    by the rows above it (行政运行 under 21201 → 2120101), else left uncoded. Never a code no table
+    of the document prints. Returns how many lines were added."""
+    from .classify import CODED, KINDS
+
+    pairs: dict[str, set[str]] = {}
+    for t in tables:
+        for ln in t.lines:
+            if ln.name and not ln.code_inferred:
+                pairs.setdefault(_name_key(ln.name), set()).add(ln.code)
+    added = 0
+    for t in tables:
+        family = KINDS[t.kind].family if t.kind in KINDS else ""
+        context: str | None = None
+        kept: list[SummaryRow] = []
+        for row in t.summary_rows:
+            k = _name_key(row.label)
+            candidates = set(pairs.get(k, ()))
+            if TOTAL_LABEL.match(k) or not candidates:
+                kept.append(row)
+                continue
+            if family != CODED:
+                kept.append(row)  # a summary table's rows are its totals (收入合计 …), not lines
+                continue
+            if len(candidates) > 1 and context is not None:
+                under = {c for c in candidates if any(c.startswith(context[:n]) and len(c) > n for n in (5, 3) if len(context) >= n)}
+                narrowed = {c for c in under if c[:5] == context[:5]} or {c for c in under if c[:3] == context[:3]}
+                candidates = narrowed or candidates
+            if len(candidates) != 1:
+                kept.append(row)
+                continue
+            (code,) = candidates
+            columns = row.columns or [ColumnAmount("合计", row.money, ACTUAL if t.stage == "决算" else BUDGET)]
+            t.lines.append(BudgetLine(code=code, name=row.label, scheme=scheme_of(code) or ECONOMIC, total=row.money,
+                                      columns=columns, span=row.span, code_inferred=True))
+            context = code
+            added += 1
+        t.summary_rows = kept
+    return added

@@ -406,6 +406,32 @@ class _Mapper:
                 self.add(iri, BKG.matchNote, Literal(note))
             self.provenance(iri, e.span)
 
+    def project_list(self, projects: dict) -> None:
+        """Rows of the document's project lists (项目支出表), each linked to the project of the same
+        name (its performance table) and to the 功能分类 code the list prints for it."""
+        tables = self.doc.projects
+        for e in self.doc.project_budgets:
+            iri = self.unique(mint("project-budget", self.d, e.table, e.name, e.implementing_unit))
+            self.add(self.d, BKG.hasProjectBudgetEntry, iri)
+            self.add(iri, RDF.type, BKG.ProjectBudgetEntry)
+            self.add(iri, RDFS.label, Literal(e.name))
+            self.add(iri, BKG.budgetUnit, self.unit)
+            self.year(iri, self.doc.year)
+            self.money(iri, e.amount)
+            self.add(iri, BKG.projectCategory, e.category)
+            self.add(iri, BKG.implementingUnit, e.implementing_unit)
+            if e.table:
+                self.add(iri, BKG.listedIn, Literal(e.table))
+            if e.code:
+                self.add(iri, BKG.classification, concept_iri("functional", e.code))
+                self.code_names.setdefault(("functional", e.code), [])
+            found = link(e, tables)
+            if found is not None:
+                p, note = found
+                self.add(iri, BKG.refersTo, projects[id(p)])
+                self.add(iri, BKG.matchNote, Literal(note))
+            self.provenance(iri, e.span)
+
     def descriptions(self, projects: dict[str, URIRef]) -> None:
         by_key = {match_key(p.name): projects[id(p)] for p in self.doc.projects}
         for x in self.doc.descriptions:
@@ -444,6 +470,7 @@ class _Mapper:
         for t in self.doc.budget_tables:
             self.budget_table(t)
         self.key_projects(projects)
+        self.project_list(projects)
         self.descriptions(projects)
         self.issues()
         self.concepts()

@@ -6,11 +6,12 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .budget_tables import document_unit, read_budget_table, read_continuation
+from .budget_tables import document_unit, infer_codes, read_budget_table, read_continuation
 from .department_targets import read_department_table
 from .descriptions import read_description
 from .errors import IngestError, LayoutError, ParseError
 from .key_projects import read_key_projects
+from .project_list import drop_subtotals, read_project_list
 from .project_targets import read_project_table
 from .classify import KINDS
 from .records import BudgetTable, ParsedDocument, RegionRef, Span, TableReport
@@ -146,6 +147,12 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
         dt.year = int(years[0]) if years else None
         doc.department_targets.append(dt)
         return 1 + len(dt.tasks) + len(dt.indicators)
+    if b.kind == "budget" and b.classification is not None and b.classification.kind.id == "ProjectExpenditure":
+        # a 项目支出表 whose head was taken for codes: a list of projects when it has a 项目名称 column
+        entries = read_project_list(path, lines, b, document_unit)
+        if entries:
+            doc.project_budgets.extend(entries)
+            return len(entries)
     if b.kind == "budget":
         prev = doc.budget_tables[-1] if doc.budget_tables else None
         got = read_budget_table(path, lines, b, prev, document_unit)
@@ -161,6 +168,10 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
                 doc.budget_tables.append(table)
             count += len(table.lines) + len(table.summary_rows)
         return count
+    if b.kind == "projectlist":
+        entries = read_project_list(path, lines, b, document_unit)
+        doc.project_budgets.extend(entries)
+        return len(entries)
     if b.kind == "keyprojects":
         entries = read_key_projects(lines, b.start, b.end)
         doc.key_projects.extend(entries)
@@ -240,6 +251,8 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
             # a parser bug must not pass as a half-read document: refuse it, naming the table
             raise ParseError(path, f"cannot read the {b.kind} table ({exc.__class__.__name__}: {exc})", lines[b.start].no) from exc
         floor = b.end
+    doc.project_budgets = drop_subtotals(doc.project_budgets)
+    infer_codes(doc.budget_tables)
     unit = _unit_name(lines, doc)
     doc.unit_name = unit or ""
     head_text = " ".join(ln.text for ln in title_lines)

@@ -163,6 +163,9 @@ class SummaryRow:
     money: Money
     group: str
     span: Span
+    #: every amount of the row under its heading (a row whose code :func:`infer_codes` resolves
+    #: becomes a budget line with them)
+    columns: list[ColumnAmount] = field(default_factory=list, repr=False, compare=False)
 
 
 @dataclass
@@ -212,6 +215,8 @@ class ProjectBudgetEntry:
     code: str | None = None  # 功能分类 code when printed
     implementing_unit: str | None = None
     table: str = ""  # title of the list
+    #: the list prints group rows (资金使用单位 / 项目类别) above their projects, and whether they are units
+    groups: tuple[bool, bool] = field(default=(False, False), repr=False, compare=False)
 
 
 @dataclass
