@@ -581,10 +581,13 @@ class BudgetTableReader:
     def _title_index(self) -> int | None:
         """Where the block's own title (or caption) is, when rows of another table come before it."""
         b = self.block
+        if b.title:
+            for j in range(b.start, b.end):
+                ln = self.lines[j]
+                if ln.grid is None and ln.filled and key(b.title) in key(ln.text):
+                    return j
         for j in range(b.start, b.end):
             ln = self.lines[j]
-            if ln.grid is None and ln.filled and b.title and key(b.title) in key(ln.text):
-                return j
             if ln.grid is None and (MONEY_UNIT.search(ln.raw) or MONEY_UNIT.search(" " + ln.text)):
                 return j
         return None
@@ -594,9 +597,16 @@ class BudgetTableReader:
         start = b.start
         continued: list[BudgetLine] = []
         title_at = self._title_index()
+        skipped_rows: list[str] = []
         if title_at is not None and title_at > b.start and any(
                 lines[j].filled and _row_has_code(lines[j]) for j in range(b.start, title_at)):
             continued = self._continuation(b.start, title_at)
+            start = title_at
+        elif title_at is not None and title_at > b.start and any(
+                _is_data_row(cells_of(lines[j])) for j in range(b.start, title_at) if lines[j].filled):
+            # rows of another table before this one's title (its own title was not found): not this table's
+            skipped_rows.append(f"lines {lines[b.start].no}–{lines[title_at - 1].no}: rows before the title "
+                                f"{b.title!r} belong to another table")
             start = title_at
         rows = [(ln, cells_of(ln)) for ln in lines[start:b.end] if ln.filled]
         rows = [(ln, cs) for ln, cs in rows if cs]
@@ -656,6 +666,7 @@ class BudgetTableReader:
             return TableRead(None, continued, more)
         span_start = caption_at or rows[0][0].no
         table.span = Span(min(span_start, table.span.start), table.span.end)
+        table.dropped = skipped_rows + table.dropped
         return TableRead(table, continued, more)
 
     def _read_rest(self, at: Line, end: int) -> list[BudgetTable]:
@@ -786,6 +797,14 @@ class BudgetTableReader:
                     summary.append(SummaryRow(label, _total(columns, self.stage, self._first) or cols[0].money, layout.group_of(it.name_cell) if it.name_cell else "",
                                               Span(it.first_line, it.last_line)))
                 last_no = max(last_no, it.last_line)
+            elif it.kind == "amounts" and not lines_out and layout.columns:
+                # a table of totals only (支出总表 of some templates): each amount under its heading
+                cols = [c for c in columns if c is not None]
+                for c in cols:
+                    summary.append(SummaryRow(c.heading, c.money, "", Span(it.first_line, it.last_line)))
+                if total is None and cols and self._first is not None:
+                    total = _total(columns, self.stage, self._first)
+                last_no = max(last_no, it.last_line)
             elif it.kind == "labeled":
                 cols = [c for c in columns if c is not None]
                 if cols:
@@ -854,6 +873,9 @@ def _assign(amounts: list[Cell], cols: list[Column], grid: bool, aligned: bool =
             out.append(hit[-1] if hit else None)
         if all(o is None for o in out) and len(amounts) == len(cols):
             return list(cols)  # the grid of a continued page: columns by order
+        if all(o is None for o in out) and len(amounts) < len(cols):
+            # headings in merged cells a column off their figures: the nearest, in order
+            return _assign(amounts, cols, False, True)
         return out
     if len(amounts) > len(cols):
         return list(cols) + [None] * (len(amounts) - len(cols))
@@ -1253,10 +1275,12 @@ def infer_codes(tables: list[BudgetTable]) -> int:
         family = KINDS[t.kind].family if t.kind in KINDS else ""
         context: str | None = None
         kept: list[SummaryRow] = []
+        headings = {key(h.split("›")[-1]) for h in t.headings}
         for row in t.summary_rows:
             k = _name_key(row.label)
             candidates = set(pairs.get(k, ()))
-            if TOTAL_LABEL.match(k) or not candidates:
+            if TOTAL_LABEL.match(k) or not candidates or key(row.label.split("›")[-1]) in headings:
+                # a total, a name no code is printed with, or a column's heading (a table of totals)
                 kept.append(row)
                 continue
             if family != CODED:
