@@ -91,7 +91,8 @@ def _clean_name(value: str) -> str | None:
     if m:
         v = m.group(1).strip()
     v = re.sub(r"\s+", "", v)
-    bare = _BENJI.sub("", v)
+    # 上海市统计和大数据研究院（上海市统计数据管理中心）: a second name in brackets; the first one ends the name
+    bare = re.sub(r"[（(][^()（）]*[)）]$", "", v)
     if not (3 <= len(bare) <= 40) or not UNIT_SUFFIX.search(bare) or re.search(r"\d", bare) or _NOT_NAME.search(bare):
         return None
     return v

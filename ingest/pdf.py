@@ -17,7 +17,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from .errors import DecodeError
+from .errors import DecodeError, LayoutError
 
 # a page number or running footer alone on its line: "—6—", "- 12 -", "第 3 页", "第3页 共20页", "12"
 PAGE_NUMBER = re.compile(r"^[\s\-—–－_·•]*(第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}(\s*/\s*\d{1,3})?)[\s\-—–－_·•]*$")
@@ -100,8 +100,15 @@ def _text_lines(page, top: float, bottom: float, tables) -> list[str]:
     return [ln.rstrip() for ln in text.split("\n")]
 
 
+#: a PDF whose first pages never say 预算/决算/绩效 is not read further (a 328-page drug list took 170 s)
+PROBE_PAGES = 6
+BUDGET_WORDS = re.compile(r"预\s*算|决\s*算|绩\s*效|经\s*费|支\s*出")
+
+
 def extract_pdf(path: str, data: bytes, max_pages: int | None = None) -> PdfExtraction:
-    """Read every page: tables as rows of cells, other text as layout lines, in reading order."""
+    """Read every page: tables as rows of cells, other text as layout lines, in reading order.
+
+    Raises :class:`LayoutError` early when the first pages name no budget word at all."""
     import pdfplumber  # imported lazily: only PDFs need it
     from pdfminer.psparser import PSException
     from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
@@ -115,8 +122,14 @@ def extract_pdf(path: str, data: bytes, max_pages: int | None = None) -> PdfExtr
             out.pages = len(pdf.pages)
             if max_pages is not None and out.pages > max_pages:
                 raise DecodeError(path, f"PDF has {out.pages} pages, more than the limit of {max_pages}")
+            probe = ""
             for pno, page in enumerate(pdf.pages, start=1):
                 out.chars += len(page.chars)
+                if pno <= PROBE_PAGES:
+                    probe += "".join(c["text"] for c in page.chars)
+                    if (pno == PROBE_PAGES or pno == out.pages) and out.chars and not BUDGET_WORDS.search(probe):
+                        raise LayoutError(path, f"not a budget disclosure: its first {pno} pages never say 预算, 决算, "
+                                          "绩效, 经费 or 支出")
                 tables = sorted(page.find_tables(), key=lambda t: (round(t.bbox[1]), t.bbox[0]))
                 cursor = 0.0
                 text_since_grid = False
@@ -147,7 +160,7 @@ def extract_pdf(path: str, data: bytes, max_pages: int | None = None) -> PdfExtr
                         out.items.append(PdfItem(pno, text=""))
                 page.flush_cache()
             out.grids = grid_no
-    except DecodeError:
+    except (DecodeError, LayoutError):
         raise
     except (PdfminerException, MalformedPDFException, PSException, ValueError, KeyError, TypeError,
             IndexError, RecursionError, ZeroDivisionError, OverflowError, EOFError) as exc:
