@@ -114,7 +114,8 @@ def _table_checks(store: GraphStore, d: str, label: str) -> list[Finding]:
                          ?t rdfs:label ?title . ?ca rdfs:label ?h ; bkg:amount ?a ; bkg:order ?o . }}
           ?c skos:notation ?code }} GROUP BY ?title ?code ?line"""):
         cols = sorted((int(o), h, _dec(a)) for o, h, a in (x.split("=", 2) for x in r["cols"].split("|")))
-        named = {_norm(h).removeprefix("其中:"): a for _, h, a in cols}
+        # a composed heading (一般公共预算支出›基本支出) is checked by its last part
+        named = {_norm(h).split("›")[-1].removeprefix("其中:"): a for _, h, a in cols}
         for a, b in (("基本支出", "项目支出"), ("人员经费", "公用经费")):
             if a in named and b in named:
                 out.append(Finding(label, f"合计 = {a} + {b}", f"{r['title']} [{r['code']}]", cols[0][2],
