@@ -11,7 +11,7 @@ from .department_targets import read_department_table
 from .descriptions import read_description
 from .errors import IngestError, LayoutError, ParseError
 from .key_projects import read_key_projects
-from .project_targets import read_project_table
+from .project_targets import read_project_tables
 from .classify import KINDS
 from .records import BudgetTable, ParsedDocument, RegionRef, Span, TableReport
 from .regions import resolve
@@ -116,9 +116,11 @@ _DEFAULT_KIND = {"project": "ProjectTargetTable", "department": "DepartmentTarge
 def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, floor: int) -> int:
     """Read one block into ``doc``; returns how many records it gave."""
     if b.kind == "project":
-        p = read_project_table(path, lines, _first_trigger(lines, b, "project"), b.end)
-        doc.projects.append(p)
-        return 1 + len(p.indicators)
+        # one block may hold several projects (a table per project, or one row per indicator)
+        projects, skipped = read_project_tables(path, lines, b.start, b.end, caption=b.money_unit, floor=floor)
+        doc.projects.extend(projects)
+        doc.warnings.extend(skipped)
+        return len(projects) + sum(len(p.indicators) for p in projects)
     if b.kind == "department":
         dt = read_department_table(path, lines, _first_trigger(lines, b, "department"), b.end)
         ctx = " ".join(ln.text for ln in lines[max(floor, b.start - 6) : b.start + 1])
