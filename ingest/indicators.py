@@ -57,6 +57,17 @@ _TARGET_SHAPE = re.compile(r"^(≥|≤|>|<|=|＞|＜|≧|≦)|\d")
 QUALITATIVE_TARGET_MAX = 24
 
 
+_LEVEL_SCORE_NOTE = re.compile(r"^[(]?\d+(\.\d+)?([-—~～至]\d+(\.\d+)?)?分?[)]?分$|^[(]\d+(\.\d+)?([-—~～至]\d+(\.\d+)?)?分?[)]$")
+
+
+def _is_level_prefix(cell: str) -> bool:
+    """A proper beginning of a standard level name (数量指, 服务对象满): the rest wrapped away."""
+    from .vocab import levels
+
+    k = key(cell)
+    return len(k) >= 2 and not levels().get(k) and any(name.startswith(k) and name != k for name in levels())
+
+
 def _ref(lv: Level) -> LevelRef:
     return LevelRef(lv.label, lv.depth, lv.iri, lv.parent)
 
@@ -69,6 +80,8 @@ class IndicatorHeader:
     value_cols: list[tuple[int, str]]  # (column index, "period" | "annual")
     #: every other column with a role: attributes after the 三级 column, project columns before it
     other_cols: dict[int, str] = field(default_factory=dict)
+    #: columns whose heading prints a word no role knows: their cells are not read as targets
+    unknown_cols: frozenset[int] = frozenset()
 
     @property
     def nvalues(self) -> int:
@@ -105,6 +118,8 @@ class IndicatorHeader:
         roles = self.roles
         if col in roles:
             return roles[col]
+        if col in self.unknown_cols:
+            return None
         left = [c for c in roles if c < col]
         return roles[max(left)] if left else None
 
@@ -134,7 +149,11 @@ def header_from_roles(roles: dict[int, str]) -> IndicatorHeader | None:
 
 def read_header(line: Line) -> IndicatorHeader | None:
     """The header if ``line`` is an indicator heading row (must name 一级/二级/三级 or 指标值 columns)."""
-    return header_from_roles(header_roles(line.cells))
+    roles = header_roles(line.cells)
+    h = header_from_roles(roles)
+    if h is not None:
+        h.unknown_cols = frozenset(i for i, c in enumerate(line.cells) if c.strip() and i not in roles)
+    return h
 
 
 def is_section_label(cell: str) -> bool:
@@ -274,9 +293,20 @@ class IndicatorReader:
             return
         self._row_by_tokens(line, text_col)
 
+    def _score_note(self, line: Line) -> bool:
+        """A row holding only the score of the 一级 above it, wrapped out of its cell (产出指标 /
+        ``(40-50)分``): kept with that level."""
+        cells = [c for _, c in line.filled]
+        if len(cells) == 1 and _LEVEL_SCORE_NOTE.match(key(cells[0])) and self.l1 is not None and self.l1_score is None:
+            self.l1_score = cells[0].strip()
+            return True
+        return False
+
     def _row_by_columns(self, line: Line) -> None:
         """A row whose cells sit in the heading's columns: each cell is read by its column's role,
         level names by vocabulary first."""
+        if self._score_note(line):
+            return
         h = self.header
         tc = h.text_col
         head: list[tuple[int, str]] = []
@@ -321,10 +351,16 @@ class IndicatorReader:
         self._emit(text, trailing, line)
 
     def _row_by_tokens(self, line: Line, text_col: int | None) -> None:
+        if self._score_note(line):
+            return
         tokens = [(i, c) for i, c in line.filled]
         while tokens and is_section_label(tokens[0][1]):
             tokens = tokens[1:]
         if not tokens:
+            return
+        if len(tokens) == 1 and text_col is None and _is_level_prefix(tokens[0][1]):
+            # 数量指 (/ 标 on the next line, or cut off): the start of a level name, not an indicator
+            self.warnings.append(f"line {line.no}: {tokens[0][1]!r} is the start of a level name, not an indicator; row skipped")
             return
         h = self.header
         ntrail = len(h.trailing) if h.has_attributes else h.nvalues

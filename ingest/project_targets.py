@@ -57,6 +57,8 @@ _TITLE_YEAR = re.compile(r"[(（]\s*\d{4}\s*年度?\s*[)）]")
 _GENERIC_TITLE = re.compile(r"^((\d{4}年度?)?(部门|单位|部门\(单位\))?(预算)?(政策和|政策)?(项目支出|项目|专项资金|部门主管专项资金|财政)?(的)?)$")
 #: a unit code printed before the unit's or project's name: 820001-井研县马踏镇人民政府, 301007_…, [292]…
 _CODED_NAME = re.compile(r"^\[?(\d{3,12})\]?\s*[-_－—、\s]?\s*(\S.*)$")
+#: field rows looked at to tell how a table is printed (label and value on one line, or one cell per line)
+LABEL_ROWS_SEEN = 6
 #: how many lines above a table its title may wrap over
 TITLE_WRAP = 3
 #: a title line is short; prose above a table is not its title
@@ -203,6 +205,19 @@ def _positioned_kv_cells(line: Line) -> list[tuple[int, str]]:
         parts = _kv_cells(Line(line.no, m.group(0), (m.group(0),)))
         for p in parts:
             out.append((m.start() + max(0, m.group(0).find(p.split()[0] if p.split() else p)), p))
+    # a label wrapped inside its cell onto the same line's next run: 年度主要目标   和成果 新建…
+    k = 0
+    while k + 1 < len(out):
+        x, c = out[k]
+        nx, nxt = out[k + 1]
+        head, _, rest = nxt.partition(" ")
+        if _is_label(c) and not _is_label(nxt) and _is_label(c + head):
+            out[k] = (x, c + head)
+            if rest.strip():
+                out[k + 1] = (nx + len(head) + 1, rest.strip())
+            else:
+                del out[k + 1]
+        k += 1
     return out
 
 
@@ -362,12 +377,11 @@ class ProjectTableReader:
 
     def _mode(self) -> str:
         body = [ln for ln in self.lines[self.start:self.end] if ln.filled and not is_furniture(ln)]
-        # the first row that holds a field label (titles above the table say nothing of its shape)
-        first = next((ln for ln in body if ln.tabbed or any(_is_label(c) or _label_value(c) for c in _kv_cells(ln))),
-                     body[0] if body else self.lines[self.start])
-        if first.tabbed:
+        # the rows that hold field labels (titles above the table say nothing of its shape)
+        labelled = [ln for ln in body if ln.tabbed or any(_is_label(c) or _label_value(c) for c in _kv_cells(ln))]
+        if labelled and labelled[0].tabbed:
             return "tab"
-        if len(first.filled) >= 2 or len(_kv_cells(first)) >= 2:
+        if any(len(ln.filled) >= 2 or len(_kv_cells(ln)) >= 2 for ln in labelled[:LABEL_ROWS_SEEN]):
             return "layout"
         return "cell"
 
@@ -837,6 +851,8 @@ def read_project_tables(path: str, lines: list[Line], start: int, end: int, capt
     """Every project a project-table block holds, and a warning for each part of it that could not
     be read (when at least one part could; else the first part's :class:`ParseError`)."""
     money = MoneyContext(caption or caption_unit(lines, start, min(end, start + 12)), document_money_units(lines))
+    if not any(ln.tabbed or any(_is_label(c) or _label_value(c) for c in _kv_cells(ln)) for ln in lines[start:end] if ln.filled):
+        return [], []  # a heading with no table under it (本部门无…)
     # a table that lists projects row by row: its heading names project columns
     for j in range(start, min(end, start + 40)):
         ln = lines[j]
