@@ -12,6 +12,7 @@ from .descriptions import read_description
 from .errors import IngestError, LayoutError, ParseError
 from .key_projects import read_key_projects
 from .project_targets import read_project_tables
+from .self_evaluation import read_self_evaluation
 from .classify import KINDS
 from .records import BudgetTable, ParsedDocument, RegionRef, Span, TableReport
 from .regions import resolve
@@ -74,6 +75,9 @@ def _unit_name(lines: list[Line], doc: ParsedDocument) -> str | None:
     for dt in doc.department_targets:
         if dt.unit_name:
             return dt.unit_name
+    for se in doc.self_evaluations:
+        if se.unit_name:
+            return se.unit_name
     for ln in lines[:400]:
         m = _UNIT_LABEL.search(ln.text.replace("\t", "  "))
         if m and _UNIT_SUFFIX.search(m.group(1).replace("（本级）", "").replace("(本级)", "")):
@@ -128,6 +132,11 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
         dt.year = int(years[0]) if years else None
         doc.department_targets.append(dt)
         return 1 + len(dt.tasks) + len(dt.indicators)
+    if b.kind == "selfeval":
+        se = read_self_evaluation(path, lines, b.start, b.end, caption=b.money_unit)
+        doc.self_evaluations.append(se)
+        doc.warnings.extend(se.warnings)
+        return 1 + len(se.indicators)
     if b.kind == "budget":
         table = read_budget_table(path, lines, _unit_line(lines, b), b.end)
         if table is None:
@@ -235,7 +244,7 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
 
 def _refusal(doc: ParsedDocument) -> str | None:
     """Why the document cannot be stored, or None."""
-    if not (doc.projects or doc.department_targets or any(t.lines for t in doc.budget_tables)):
+    if not (doc.projects or doc.department_targets or doc.self_evaluations or any(t.lines for t in doc.budget_tables)):
         skipped = doc.issues
         if skipped:
             first = skipped[0]
