@@ -13,7 +13,8 @@ from .descriptions import read_description
 from .errors import LayoutError, ParseError
 from .key_projects import read_key_projects
 from .project_list import drop_subtotals, read_project_list
-from .project_targets import read_project_table
+from .project_targets import read_project_tables
+from .self_evaluation import read_self_evaluation
 from .records import BudgetTable, ParsedDocument, RegionRef, Span, TableReport
 from .regions import resolve
 from .sections import Block, _is_data, find_blocks
@@ -76,9 +77,11 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
         if rows:
             _extend(doc.budget_tables[-1], rows)
     if b.kind == "project":
-        p = read_project_table(path, lines, _first_trigger(lines, b, "project"), b.end)
-        doc.projects.append(p)
-        return 1 + len(p.indicators)
+        # one block may hold several projects (a table per project, or one row per indicator)
+        projects, skipped = read_project_tables(path, lines, b.start, b.end, caption=b.money_unit, floor=floor)
+        doc.projects.extend(projects)
+        doc.warnings.extend(skipped)
+        return len(projects) + sum(len(p.indicators) for p in projects)
     if b.kind == "department":
         dt = read_department_table(path, lines, _first_trigger(lines, b, "department"), b.end)
         ctx = " ".join(ln.text for ln in lines[max(floor, b.start - 6) : b.start + 1])
@@ -92,6 +95,11 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
         if entries:
             doc.project_budgets.extend(entries)
             return len(entries)
+    if b.kind == "selfeval":
+        se = read_self_evaluation(path, lines, b.start, b.end, caption=b.money_unit)
+        doc.self_evaluations.append(se)
+        doc.warnings.extend(se.warnings)
+        return 1 + len(se.indicators)
     if b.kind == "budget":
         prev = doc.budget_tables[-1] if doc.budget_tables else None
         got = read_budget_table(path, lines, b, prev, document_unit)
@@ -210,7 +218,7 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
 
 def _refusal(doc: ParsedDocument) -> str | None:
     """Why the document cannot be stored, or None."""
-    if not (doc.projects or doc.department_targets or any(t.lines for t in doc.budget_tables)):
+    if not (doc.projects or doc.department_targets or doc.self_evaluations or any(t.lines for t in doc.budget_tables)):
         skipped = doc.issues
         if skipped:
             first = skipped[0]
