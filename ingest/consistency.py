@@ -2,9 +2,10 @@
 
 A budget disclosure adds up: a table's 合计 is the sum of its top-level coded lines; a 类 is the sum
 of its 款 and a 款 of its 项; on each line 合计 = 基本支出 + 项目支出 (+ 事业单位经营支出 …) and
-基本支出 = 人员经费 + 公用经费; the 收支总表 balances (收入总计 = 支出总计); and the same figure printed in
-two tables agrees (收支总表 本年支出合计 = 支出总表 合计, 财政拨款收支总表 一般公共预算 = 一般公共预算支出表
-合计 …); a project's amount in its 绩效目标表 agrees with the 重点项目 list. A document read right
+基本支出 = 人员经费 + 公用经费; the 收支总表 balances (收入总计 = 支出总计, 收入总计 = 本年收入合计 +
+上年结转结余 …); the same figure printed in two tables agrees (收支总表 本年支出合计 = 支出总表 合计,
+财政拨款收支总表 一般公共预算 = 一般公共预算支出表 合计 …); a project's amount in its 绩效目标表 agrees
+with the 重点项目 list. A document read right
 passes these checks; a DIFF points at a misread table or at an error in the document itself.
 
 The rules run on :class:`Figures` — the printed amounts of one document, with their lines — which
@@ -246,11 +247,26 @@ def _hierarchy(doc: str, t: TableFigures) -> list[Finding]:
     return out
 
 
+def _basic(ln: CodedLine, order: list[str], named: dict[str, Decimal], headings: set[str]) -> Decimal | None:
+    """A line's 基本支出: the subtotal printed just before 人员经费 (the 基本支出 group's 小计, or
+    合计 in a 基本支出表), else a 基本支出 column, else the line's 合计 when the table has no
+    项目支出 column."""
+    if "人员经费" in order:
+        i = order.index("人员经费")
+        if i > 0 and order[i - 1] in ("小计", "基本支出", "合计"):
+            return ln.columns[i - 1][1]
+    if "基本支出" in named:
+        return named["基本支出"]
+    if "项目支出" not in headings:
+        return ln.amount
+    return None
+
+
 def _line_columns(doc: str, t: TableFigures) -> list[Finding]:
     """On each line: 合计 = 基本支出 + 项目支出 (+ 事业单位经营支出 …) when the table names both;
-    基本支出 = 人员经费 + 公用经费 when it names both (基本支出 printed as its own column, or as the
-    小计 of the 基本支出 group, or the line's 合计 when the table has no 项目支出 column). A column is
-    named when some line of the table prints an amount under it; an empty cell is 0."""
+    基本支出 = 人员经费 + 公用经费 when it names both (see :func:`_basic`). A column is named when some
+    line of the table prints an amount under it; an empty cell is 0; a heading printed twice (当年预算
+    and 上年结转 groups) counts at its first printing."""
     headings = {label_key(h) for ln in t.lines for h, _ in ln.columns}
     out = []
     spending = "基本支出" in headings and "项目支出" in headings
@@ -272,13 +288,8 @@ def _line_columns(doc: str, t: TableFigures) -> list[Finding]:
                                f"{t.title} [{code}]", ln.amount, sum(named.get(p, Decimal(0)) for p in parts),
                                [ln.line], _tolerance(len(parts), t.step)))
         if staff:
-            if "基本支出" in named:
-                basic = named["基本支出"]
-            elif "小计" in headings and "项目支出" in headings:
-                basic = named.get("小计", Decimal(0))
-            elif "项目支出" not in headings:
-                basic = ln.amount
-            else:
+            basic = _basic(ln, order, named, headings)
+            if basic is None:
                 continue
             out.append(Finding(doc, "基本支出 = 人员经费 + 公用经费", f"{t.title} [{code}]", basic,
                                named.get("人员经费", Decimal(0)) + named.get("公用经费", Decimal(0)),
@@ -286,16 +297,49 @@ def _line_columns(doc: str, t: TableFigures) -> list[Finding]:
     return out
 
 
-_BALANCES = (("收入总计", "支出总计"), ("本年收入合计", "本年支出合计"))
+INCOME_GRAND = ("收入总计", "收入合计")
+SPENDING_GRAND = ("支出总计", "支出合计")
+#: the subtotal of the year's income / spending, printed below its items; (一、本年收入 printed above its
+#: items heads a group instead: what follows it are its parts, not additions)
+INCOME_THIS_YEAR = ("本年收入合计",)
+SPENDING_THIS_YEAR = ("本年支出合计",)
+
+
+def _side(label: str) -> str:
+    """Which side of a 收支总表 a row is on, by its words: 支出 rows and carry-overs to next year
+    (结转下年, 年末结转) are spending; the others (收入, 上年结转结余, 用事业基金弥补收支差额) income."""
+    k = label_key(label)
+    if "下年" in k or "年末" in k or ("支出" in k and "弥补收支" not in k):
+        return "spending"
+    return "income"
+
+
+def _index(keys: list[str], labels: tuple[str, ...]) -> int | None:
+    for want in labels:
+        if want in keys:
+            return keys.index(want)
+    return None
 
 
 def _balance(doc: str, t: TableFigures) -> list[Finding]:
-    """收支总表: 收入总计 = 支出总计 and 本年收入合计 = 本年支出合计."""
+    """收支总表: 收入总计 = 支出总计; 收入总计 = 本年收入合计 + the income rows printed between them
+    (上年结转结余, 上级补助收入 … as the template has them), and 支出总计 = 本年支出合计 + the spending
+    rows between them (结转下年 …). Rows are in reading order, both sides interleaved."""
+    rows = t.summary
+    keys = [label_key(r.label) for r in rows]
+    gi, gs = _index(keys, INCOME_GRAND), _index(keys, SPENDING_GRAND)
     out = []
-    for a, b in _BALANCES:
-        ra, rb = t.row(a), t.row(b)
-        if ra is not None and rb is not None:
-            out.append(Finding(doc, f"{a} = {b}", t.title, ra.amount, rb.amount, [ra.line, rb.line], t.step))
+    if gi is not None and gs is not None:
+        out.append(Finding(doc, "收入总计 = 支出总计", t.title, rows[gi].amount, rows[gs].amount,
+                           [rows[gi].line, rows[gs].line], t.step))
+    yi, ys = _index(keys, INCOME_THIS_YEAR), _index(keys, SPENDING_THIS_YEAR)
+    for side, year, grand, name in (("income", yi, gi, "收入总计 = 本年收入合计 + 上年结转等"),
+                                    ("spending", ys, gs, "支出总计 = 本年支出合计 + 结转下年等")):
+        if year is None or grand is None or year > grand:
+            continue
+        adds = [rows[j] for j in range(year + 1, grand) if j not in (yi, ys, gi, gs) and _side(rows[j].label) == side]
+        out.append(Finding(doc, name, t.title, rows[grand].amount, rows[year].amount + sum(r.amount for r in adds),
+                           [rows[year].line, rows[grand].line], _tolerance(1 + len(adds), t.step)))
     return out
 
 
@@ -317,7 +361,7 @@ def _pair(doc: str, check: str, s: TableFigures, row: SummaryRow, t: TableFigure
 
 
 def _same_figure(fig: Figures) -> list[Finding]:
-    """The same figure in two tables agrees: 收支总表 本年支出合计 / 本年收入合计 = 支出总表 / 收入总表 合计;
+    """The same figure in two tables agrees: 收支总表 本年支出合计 = 支出总表 合计, 收入总计 = 收入总表 合计;
     财政拨款收支总表 本年支出合计 = 财政拨款支出表 合计; its 一般公共预算 (政府性基金, 国有资本经营) figure
     = that fund's expenditure table's 合计."""
     out = []
@@ -331,7 +375,8 @@ def _same_figure(fig: Figures) -> list[Finding]:
                 out.append(_pair(fig.document, "收支总表 = 支出总表 合计", s, row, t))
         elif _is(t, INCOME):
             s = _summary_before(fig, t, SUMMARY)
-            row = s.row("本年收入合计", "收入总计", "收入合计") if s else None
+            # the 收入总表 has the 上年结转结余 column: its 合计 is the 收入总计
+            row = s.row("收入总计", "收入合计", "本年收入合计") if s else None
             if row is not None:
                 out.append(_pair(fig.document, "收支总表 = 收入总表 合计", s, row, t))
         elif _is(t, FISCAL_EXPENDITURE) and t.etype == "all":
