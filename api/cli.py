@@ -61,7 +61,9 @@ def ingest(paths: list[Path] = typer.Argument(..., help="files or folders (recur
            bulk: bool = typer.Option(False, "--bulk", help="many new documents: Oxigraph's bulk loader and code labels "
                                      "once at the end (~2x faster; an interrupted run is repaired by running it again)"),
            strict: bool = typer.Option(False, "--strict", help="refuse a document with any table that cannot be read "
-                                       "(default: skip that table with a warning, keep the rest)")) -> None:
+                                       "(default: skip that table with a warning, keep the rest)"),
+           workers: Optional[int] = typer.Option(None, "--workers", min=1, help="processes reading documents "
+                                                 "(default: one per CPU; writing stays in one process, in file order)")) -> None:
     """Parse documents and commit each atomically into its own named graph."""
     from tqdm import tqdm
 
@@ -72,7 +74,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="files or folders (recur
     try:
         outcomes = ingest_paths(store, paths, progress=lambda files: tqdm(files, desc="ingest", unit="doc",
                                                                         file=sys.stderr, disable=None, leave=False),
-                                bulk=bulk, strict=strict)
+                                bulk=bulk, strict=strict, workers=workers)
     finally:
         store.close()
     for o in outcomes:
