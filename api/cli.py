@@ -77,13 +77,16 @@ def ingest(paths: list[Path] = typer.Argument(..., help="files or folders (recur
                                 bulk=bulk, strict=strict, workers=workers)
     finally:
         store.close()
+    from ingest.errors import display_path
+
     for o in outcomes:
+        # a file name may hold bytes that are not UTF-8: print it with U+FFFD for them
         if o.status == "error":
             failed += 1
-            typer.echo(f"ERROR {o.path}: {o.reason}", err=True)
+            typer.echo(f"ERROR {display_path(o.path)}: {o.reason}", err=True)
         else:
             parts = [f"{o.projects} projects", f"{o.indicators} indicators", f"{o.tasks} key tasks", f"{o.lines} budget lines"]
-            typer.echo(f"{o.status:9} {o.path} ({', '.join(parts)})")
+            typer.echo(f"{o.status:9} {display_path(o.path)} ({', '.join(parts)})")
             for w in o.warnings:
                 typer.echo(f"  note: {w}")
     if not no_index and any(o.status in ("added", "replaced") for o in outcomes) or (not no_index and _index_missing(data)):

@@ -34,6 +34,7 @@ from ontology import (
 )
 
 from .key_projects import link, match_key
+from .errors import display_path
 from .records import (
     BudgetTable,
     DepartmentTargetTable,
@@ -176,7 +177,7 @@ class _Mapper:
         year = f"{doc.year}年" if doc.year else ""
         self.add(d, RDFS.label, Literal(f"{doc.unit_name} {year}{doc.kind}"))
         self.add(d, DCTERMS.title, Literal(doc.title))
-        self.add(d, BKG.sourceFile, Literal(Path(doc.path).name))
+        self.add(d, BKG.sourceFile, Literal(display_path(Path(doc.path).name)))
         self.add(d, BKG.sha256, Literal(doc.sha256))
         self.add(d, BKG.encoding, Literal(doc.encoding))
         self.add(d, BKG.documentKind, Literal(doc.kind))

@@ -240,6 +240,8 @@ class ParsedDocument:
     pages: int | None = None
     #: why the document cannot be stored (no readable table, no unit …); None when it can
     refusal: str | None = None
+    #: where the year was read: title | tables | file name (None when the document states none)
+    year_source: str | None = None
 
     @property
     def issues(self) -> list[TableReport]:

@@ -255,7 +255,9 @@ def find_blocks(lines: list[Line], context: str = "") -> list[Block]:
     triggers = _triggers(lines)
     groups: list[tuple[int, list[str]]] = []  # (start, triggers of the block's head)
     for i, trig in triggers:
-        if groups and (_in_head(lines, groups[-1][0], i) or (
+        # a second title before any row: the first was a section heading (第二部分 … 部门预算表)
+        second_title = trig == "title" and bool(groups) and "title" in groups[-1][1]
+        if groups and not second_title and (_in_head(lines, groups[-1][0], i) or (
             trig == "grid" and _continues_grid(lines, groups[-1][0], i))):
             if trig == "project" and "project" in groups[-1][1] or trig == "department" and "department" in groups[-1][1]:
                 groups.append((i, [trig]))  # the next project of a table that prints several
@@ -263,6 +265,15 @@ def find_blocks(lines: list[Line], context: str = "") -> list[Block]:
                 groups[-1][1].append(trig)
             continue
         groups.append((i, [trig]))
+    # a table's number printed on its own line above its title (公开03表) belongs to that table
+    for n, (i, trigs) in enumerate(groups):
+        j = i
+        while j - 1 >= (groups[n - 1][0] + 1 if n else 0) and (
+                not lines[j - 1].filled or _NUMBER_LINE.match(key(lines[j - 1].text))) and i - j < 3:
+            j -= 1
+        while j < i and not lines[j].filled:
+            j += 1
+        groups[n] = (j, trigs)
     blocks: list[Block] = []
     prev_end = 0
     for n, (i, trigs) in enumerate(groups):
@@ -308,4 +319,8 @@ def _continues_grid(lines: list[Line], block_start: int, i: int) -> bool:
     j = i - 1
     while j > block_start and not lines[j].filled:
         j -= 1
-    return lines[j].grid is not None
+    if lines[j].grid is None:
+        return False
+    # Excel-made PDFs print a table's number, title and caption as its grid's first rows
+    head = [ln for ln in lines[i:i + 3] if ln.grid == lines[i].grid]
+    return not any(title_of(ln) or _NUMBER_LINE.match(key(ln.text)) or MONEY_UNIT.search(" " + ln.text) for ln in head)
