@@ -10,8 +10,9 @@ run. Per file: read / refused and why, tables read by kind, projects, projects w
 indicators, key tasks, budget lines, the 勾稽 checks (:mod:`ingest.consistency`) OK / DIFF, pages,
 seconds. Then totals: files with a text layer, read (of those), refused by reason, failures, the
 share of 勾稽 checks OK, the share of read files with every check OK, PDF pages per second (per
-worker: pages / seconds spent reading; and wall clock over all workers), and the files that print
-a project performance-target table but gave no project with indicators.
+worker: pages / seconds spent reading, over the PDFs that were read whole; and wall clock over all
+files and workers), and the files that print a project performance-target table but gave no
+project with indicators.
 
 What the files hold is probed apart from the parser under test, with PDFium (``pypdfium2``, the
 renderer pdfplumber ships with): the page count, whether there is a text layer (at least
@@ -22,12 +23,23 @@ renderer pdfplumber ships with): the page count, whether there is a text layer (
 change, e.g. ``git worktree add /tmp/wt-540 540fbbc`` then ``--tree /tmp/wt-540``. Its ``parse_file``
 may raise on refusal (as 540fbbc's does) and its records need not know table kinds; the 勾稽 rules
 applied are always this tree's (:mod:`ingest.consistency`, loaded into the other tree's package),
-so that both runs are measured by the same rules.
+so that both runs are measured by the same rules. ``--baseline DIR`` measures both at once: this
+tree's parser and DIR's, each in its own worker pool (half of ``--workers`` each), so that both
+see the same machine load and the ratio of their reading speeds is fair; the report gives both
+and what changed.
+
+``--ingest`` measures ``budgetkg ingest --no-index`` of the folder instead (this tree's
+:func:`ingest.pipeline.ingest_paths`) into fresh data directories, first reading in this process
+(``workers=1``, as ingest did before it read in worker processes) and then with ``--workers``
+processes, in the same process one after the other; it reports both times, their ratio, and
+whether the two stores hold the same quads.
 """
 from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import shutil
+import tempfile
 import contextlib
 import json
 import multiprocessing
@@ -269,8 +281,9 @@ def totals(rows: list[dict], wall: float, workers: int) -> dict:
     with_checks = [r for r in read if r.get("checks")]
     all_ok = [r for r in read if not r.get("checks_diff")]
     pages = sum(r.get("pages") or 0 for r in rows if r["status"] != "failed")
-    read_s = sum(r.get("read_seconds") or 0 for r in rows if r["status"] != "failed" and r.get("pages"))
-    pdf_pages = sum(r.get("pages") or 0 for r in rows if r["status"] != "failed" and r.get("read_seconds"))
+    # reading speed over the PDFs read whole (a file refused after its first pages was not)
+    read_s = sum(r["read_seconds"] for r in read if r.get("pages") and r.get("read_seconds"))
+    pdf_pages = sum(r["pages"] for r in read if r.get("pages") and r.get("read_seconds"))
     targets = [r for r in rows if r.get("prints_target_table")]
     missing = [r["file"] for r in targets if not r.get("projects_with_indicators")]
     return {
@@ -287,7 +300,7 @@ def totals(rows: list[dict], wall: float, workers: int) -> dict:
         "projects_with_indicators": sum(r.get("projects_with_indicators", 0) for r in read),
         "indicators": sum(r.get("indicators", 0) for r in read), "key_tasks": sum(r.get("key_tasks", 0) for r in read),
         "budget_lines": sum(r.get("budget_lines", 0) for r in read),
-        "pages": pages, "pdf_read_seconds": round(read_s, 2),
+        "pages": pages, "pages_of_read_pdfs": pdf_pages, "pdf_read_seconds": round(read_s, 2),
         "pages_per_s_per_worker": round(pdf_pages / read_s, 1) if read_s else None,
         "wall_seconds": round(wall, 2), "workers": workers,
         "pages_per_s_wall": round(pages / wall, 1) if wall else None,
@@ -326,7 +339,8 @@ def _print_human(rows: list[dict], tot: dict, label: str) -> None:
           f"{t['read']- t['read_files_with_checks']} of them with no check to run)")
     print(f"found: {t['projects']} projects ({t['projects_with_indicators']} with indicators), {t['indicators']} indicators, "
           f"{t['key_tasks']} key tasks, {t['budget_lines']} budget lines")
-    print(f"speed: {t['pages']} pages; PDF reading {t['pages_per_s_per_worker']} pages/s per worker; "
+    print(f"speed: {t['pages']} pages; PDF reading {t['pages_per_s_per_worker']} pages/s per worker "
+          f"(over the {t['pages_of_read_pdfs']} pages of the PDFs read); "
           f"{t['pages_per_s_wall']} pages/s wall clock with {t['workers']} workers ({t['wall_seconds']} s)")
     miss = t["target_tables_without_projects_with_indicators"]
     print(f"files printing a project target table: {t['files_printing_target_tables']}; "
@@ -335,12 +349,94 @@ def _print_human(rows: list[dict], tot: dict, label: str) -> None:
         print(f"  {f}")
 
 
+#: totals compared between a baseline tree and this one
+COMPARED = ("read_of_text_layer", "read_share_of_text_layer", "refused", "failures", "checks", "checks_ok_share",
+            "read_files_every_check_ok", "read_files_every_check_ok_share", "projects", "projects_with_indicators",
+            "indicators", "key_tasks", "budget_lines", "pages_per_s_per_worker")
+
+
+def compare(before_rows: list[dict], after_rows: list[dict], before: dict, after: dict) -> dict:
+    """What changed between the baseline's totals and this tree's, and the reading-speed ratio over
+    the PDFs both read whole (the same pages, read at the same time)."""
+    out = {k: {"before": before.get(k), "after": after.get(k)} for k in COMPARED}
+    out["target_tables_without_projects_with_indicators"] = {
+        "before": len(before["target_tables_without_projects_with_indicators"]),
+        "after": len(after["target_tables_without_projects_with_indicators"])}
+    both = [(b, a) for b, a in zip(before_rows, after_rows)
+            if b["status"] == a["status"] == "read" and b.get("pages") and b.get("read_seconds") and a.get("read_seconds")]
+    pages = sum(b["pages"] for b, _ in both)
+    b_s, a_s = sum(b["read_seconds"] for b, _ in both), sum(a["read_seconds"] for _, a in both)
+    out["speed"] = {"pdfs_read_by_both": len(both), "pages": pages,
+                    "before_pages_per_s": round(pages / b_s, 1) if b_s else None,
+                    "after_pages_per_s": round(pages / a_s, 1) if a_s else None,
+                    "ratio": round(b_s / a_s, 2) if a_s else None}
+    return out
+
+
+def run_both(files: list[Path], workers: int, tree: str, baseline: str, timeout: int) -> tuple[list[dict], list[dict], float]:
+    """This tree and the baseline side by side (two pools at once, half the workers each)."""
+    half = max(1, workers // 2)
+    t0 = time.perf_counter()
+    with cf.ThreadPoolExecutor(2) as threads:
+        mine = threads.submit(run, files, half, tree, timeout)
+        base = threads.submit(run, files, half, baseline, timeout)
+        return mine.result(), base.result(), time.perf_counter() - t0
+
+
+def measure_ingest(files: list[Path], workers: int) -> dict:
+    """``ingest --no-index`` of the files read in this process, then by ``workers`` processes."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from ingest.pipeline import ingest_paths
+    from ingest.store import open_store
+
+    out: dict = {"files": len(files), "workers": workers}
+    dumps = {}
+    with tempfile.TemporaryDirectory(prefix="budgetkg-ingest-") as tmp:
+        for label, n in (("serial", 1), ("parallel", workers)):
+            data = Path(tmp) / label
+            store = open_store(data)
+            t0 = time.perf_counter()
+            try:
+                outcomes = ingest_paths(store, files, workers=n)
+            finally:
+                out[f"{label}_seconds"] = round(time.perf_counter() - t0, 2)
+                dumps[label] = _document_quads(store)
+                store.close()
+            out[f"{label}_stored"] = sum(1 for o in outcomes if o.status != "error")
+            shutil.rmtree(data, ignore_errors=True)
+    out["speedup"] = round(out["serial_seconds"] / out["parallel_seconds"], 2) if out["parallel_seconds"] else None
+    out["same_store"] = dumps["serial"] == dumps["parallel"]
+    return out
+
+
+def _document_quads(store) -> list[str]:
+    """The store's quads but the ontology graph's (its blank nodes get fresh ids at every load)."""
+    from ingest.mapping import ONTOLOGY_GRAPH
+
+    mark = f"<{ONTOLOGY_GRAPH}> ."
+    return sorted(q for q in store.dump("nq").decode("utf-8").splitlines() if not q.endswith(mark))
+
+
+def _print_comparison(cmp: dict, baseline: str) -> None:
+    print()
+    print(f"# before ({baseline}) → after (this tree), the same files at the same time")
+    for k, v in cmp.items():
+        if k != "speed":
+            print(f"  {k:48} {v['before']!s:>10} → {v['after']!s}")
+    sp = cmp["speed"]
+    print(f"  PDF reading over the {sp['pdfs_read_by_both']} PDFs both read ({sp['pages']} pages): "
+          f"{sp['before_pages_per_s']} → {sp['after_pages_per_s']} pages/s per worker (after/before speed {sp['ratio']})")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER, help="documents (default ../shared/corpus/bulk)")
     ap.add_argument("--json", action="store_true", help="one JSON object: files and totals")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: the CPUs)")
     ap.add_argument("--tree", type=Path, default=ROOT, help="source tree whose parser to measure (default: this one)")
+    ap.add_argument("--baseline", type=Path, default=None, help="also measure this tree's parser, side by side, and compare")
+    ap.add_argument("--ingest", action="store_true", help="measure ingest (serial, then --workers processes) instead")
     ap.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds one file may take")
     ap.add_argument("--limit", type=int, default=None, help="only the first N files")
     args = ap.parse_args(argv)
@@ -348,15 +444,39 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR {args.folder}: not a folder", file=sys.stderr)
         return 2
     files = files_of(args.folder)[: args.limit]
-    t0 = time.perf_counter()
-    rows = run(files, max(1, args.workers), str(args.tree.resolve()), args.timeout)
-    tot = totals(rows, time.perf_counter() - t0, max(1, args.workers))
-    label = f"parser of {args.tree.resolve()} on {args.folder}"
-    if args.json:
-        print(json.dumps({"folder": str(args.folder), "tree": str(args.tree.resolve()), "files": rows, "totals": tot},
-                         ensure_ascii=False, indent=1))
+    workers = max(1, args.workers)
+    if args.ingest:
+        res = measure_ingest(files, workers)
+        if args.json:
+            print(json.dumps({"folder": str(args.folder), "ingest": res}, ensure_ascii=False, indent=1))
+        else:
+            print(f"ingest --no-index of {res['files']} files: {res['serial_seconds']} s read in one process, "
+                  f"{res['parallel_seconds']} s with {workers} worker processes ({res['speedup']}x); "
+                  f"documents stored {res['serial_stored']} / {res['parallel_stored']}; "
+                  f"same store: {'yes' if res['same_store'] else 'NO'}")
+        return 0
+    tree = str(args.tree.resolve())
+    result: dict = {"folder": str(args.folder), "tree": tree}
+    if args.baseline is not None:
+        rows, base_rows, wall = run_both(files, workers, tree, str(args.baseline.resolve()), args.timeout)
+        half = max(1, workers // 2)
+        tot, base_tot = totals(rows, wall, half), totals(base_rows, wall, half)
+        result["baseline"] = {"tree": str(args.baseline.resolve()), "files": base_rows, "totals": base_tot}
+        result["comparison"] = compare(base_rows, rows, base_tot, tot)
     else:
-        _print_human(rows, tot, label)
+        t0 = time.perf_counter()
+        rows = run(files, workers, tree, args.timeout)
+        tot = totals(rows, time.perf_counter() - t0, workers)
+    result.update(files=rows, totals=tot)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
+    if args.baseline is not None:
+        _print_human(base_rows, base_tot, f"before: parser of {args.baseline.resolve()} on {args.folder}")
+        print()
+    _print_human(rows, tot, f"parser of {tree} on {args.folder}")
+    if args.baseline is not None:
+        _print_comparison(result["comparison"], str(args.baseline.resolve()))
     return 0
 
 

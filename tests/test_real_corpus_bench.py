@@ -106,3 +106,19 @@ def test_failures_are_lines_not_tracebacks(tmp_path):
     human = bench(str(folder), "--workers", "2", "--tree", str(tmp_path / "tree"), "--timeout", "5").stdout
     assert "FAILED   2-bug.txt: traceback: RuntimeError: a reader bug that escaped" in human
     assert "failures 3" in human
+
+
+def test_baseline_side_by_side_and_ingest_speed(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a-qingxi.txt").write_bytes(QINGXI.read_bytes())
+    (folder / "b-zhuhai.pdf").write_bytes((BULK / "076_珠海_财政局_2026年部门预算.pdf").read_bytes())
+    # the baseline is this very tree: the same numbers on both sides
+    out = json.loads(bench(str(folder), "--json", "--workers", "2", "--baseline", str(ROOT)).stdout)
+    cmp = out["comparison"]
+    assert cmp["checks"]["before"] == cmp["checks"]["after"] == out["totals"]["checks"] > 0
+    assert cmp["read_of_text_layer"] == {"before": 2, "after": 2}
+    assert cmp["speed"]["pdfs_read_by_both"] == 1 and cmp["speed"]["pages"] == 24
+    assert [r["status"] for r in out["baseline"]["files"]] == [r["status"] for r in out["files"]] == ["read", "read"]
+    ingest = json.loads(bench(str(folder), "--json", "--workers", "2", "--ingest").stdout)["ingest"]
+    assert (ingest["files"], ingest["serial_stored"], ingest["parallel_stored"], ingest["same_store"]) == (2, 2, 2, True)
