@@ -247,53 +247,84 @@ def _hierarchy(doc: str, t: TableFigures) -> list[Finding]:
     return out
 
 
-def _basic(ln: CodedLine, order: list[str], named: dict[str, Decimal], headings: set[str]) -> Decimal | None:
-    """A line's 基本支出: the subtotal printed just before 人员经费 (the 基本支出 group's 小计, or
-    合计 in a 基本支出表), else a 基本支出 column, else the line's 合计 when the table has no
-    项目支出 column."""
-    if "人员经费" in order:
-        i = order.index("人员经费")
-        if i > 0 and order[i - 1] in ("小计", "基本支出", "合计"):
-            return ln.columns[i - 1][1]
-    if "基本支出" in named:
-        return named["基本支出"]
-    if "项目支出" not in headings:
-        return ln.amount
+STAFF = ("人员经费", "公用经费")
+SUBTOTALS = ("小计", "合计")
+
+
+@dataclass
+class _Row:
+    """One coded line's amount columns by heading key, in printed order."""
+
+    keys: list[str]
+    amounts: list[Decimal]
+
+    def first(self, key: str) -> int | None:
+        return self.keys.index(key) if key in self.keys else None
+
+    def value(self, key: str) -> Decimal:
+        i = self.first(key)
+        return self.amounts[i] if i is not None else Decimal(0)
+
+    def subtotal_before(self, i: int | None) -> int | None:
+        """The 小计/合计 column printed just before column ``i`` (the figure its group sums to)."""
+        return i - 1 if i is not None and i > 0 and self.keys[i - 1] in SUBTOTALS else None
+
+
+def _basic_column(row: _Row, has_projects: bool) -> int | None:
+    """Where a line prints its 基本支出 figure: a 基本支出 column, else the subtotal just before the
+    first staff column (the 基本支出 group's 小计 — or the 合计 of a table without 项目支出, whose
+    合计 is all basic spending)."""
+    i = row.first("基本支出")
+    if i is not None:
+        return i
+    staff = [j for j in map(row.first, STAFF) if j is not None]
+    j = row.subtotal_before(min(staff)) if staff else None
+    if j is not None and (row.keys[j] == "小计" or not has_projects):
+        return j
     return None
 
 
 def _line_columns(doc: str, t: TableFigures) -> list[Finding]:
-    """On each line: 合计 = 基本支出 + 项目支出 (+ 事业单位经营支出 …) when the table names both;
-    基本支出 = 人员经费 + 公用经费 when it names both (see :func:`_basic`). A column is named when some
-    line of the table prints an amount under it; an empty cell is 0; a heading printed twice (当年预算
-    and 上年结转 groups) counts at its first printing."""
+    """On each line, when the table names the columns:
+
+    - 基本支出 = 人员经费 + 公用经费, where the line prints a 基本支出 figure (:func:`_basic_column`);
+    - the subtotal printed before the 基本支出 figure (合计, or the 小计 of a 当年预算 group) =
+      基本支出 (or 人员经费 + 公用经费 when no 基本支出 figure is printed) + 项目支出 (+ 事业单位经营支出 …).
+
+    A column is named when some line of the table prints an amount under it; an empty cell is 0; a
+    heading printed twice (当年预算 and 上年结转 groups) counts at its first printing."""
     headings = {label_key(h) for ln in t.lines for h, _ in ln.columns}
+    has_projects = "项目支出" in headings
+    staff = all(h in headings for h in STAFF)
+    if not (staff or ("基本支出" in headings and has_projects)):
+        return []
+    extras = [p for p in EXTRA_SPENDING_PARTS if p in headings]
     out = []
-    spending = "基本支出" in headings and "项目支出" in headings
-    staff = "人员经费" in headings and "公用经费" in headings
-    if not (spending or staff):
-        return out
-    parts = ["基本支出", "项目支出"] + [p for p in EXTRA_SPENDING_PARTS if p in headings]
     for code, ln in sorted(t.coded().items()):
         if any(UNNAMED_COLUMN.fullmatch(h) for h, _ in ln.columns):
             continue  # the reader could not tell which column an amount is in
-        named: dict[str, Decimal] = {}
-        order = []
-        for h, a in ln.columns:
-            k = label_key(h)
-            order.append(k)
-            named.setdefault(k, a)
-        if spending:
-            out.append(Finding(doc, "合计 = " + " + ".join(parts[:2]) + (" + …" if len(parts) > 2 else ""),
-                               f"{t.title} [{code}]", ln.amount, sum(named.get(p, Decimal(0)) for p in parts),
-                               [ln.line], _tolerance(len(parts), t.step)))
-        if staff:
-            basic = _basic(ln, order, named, headings)
-            if basic is None:
-                continue
-            out.append(Finding(doc, "基本支出 = 人员经费 + 公用经费", f"{t.title} [{code}]", basic,
-                               named.get("人员经费", Decimal(0)) + named.get("公用经费", Decimal(0)),
-                               [ln.line], _tolerance(2, t.step)))
+        row = _Row([label_key(h) for h, _ in ln.columns], [a for _, a in ln.columns])
+        subject = f"{t.title} [{code}]"
+        b = _basic_column(row, has_projects)
+        staff_sum = sum((row.value(h) for h in STAFF), Decimal(0))
+        if staff and b is not None:
+            out.append(Finding(doc, "基本支出 = 人员经费 + 公用经费", subject, row.amounts[b], staff_sum, [ln.line],
+                               _tolerance(2, t.step)))
+        if not has_projects:
+            continue
+        if b is not None:
+            basic, total_at, parts = row.amounts[b], row.subtotal_before(b), "基本支出"
+        elif staff:
+            present = [j for j in map(row.first, STAFF) if j is not None]
+            basic, total_at, parts = staff_sum, row.subtotal_before(min(present)) if present else None, "人员经费 + 公用经费"
+        else:
+            continue
+        if total_at is None:
+            continue
+        rest = [row.value("项目支出")] + [row.value(p) for p in extras]
+        out.append(Finding(doc, f"{row.keys[total_at]} = {parts} + 项目支出" + (" + …" if extras else ""), subject,
+                           row.amounts[total_at], basic + sum(rest, Decimal(0)), [ln.line],
+                           _tolerance(1 + len(rest) + (parts != "基本支出"), t.step)))
     return out
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .consistency import check_document
-from .errors import DecodeError, IngestError
+from .errors import IngestError
 from .parse import read_document
 from .text import Line, read_source
 
@@ -42,7 +42,7 @@ def inspect_file(path: str | Path, strict: bool = False) -> tuple[dict, list[Lin
     """The report of one document and its extracted lines (empty when it could not be decoded)."""
     try:
         src = read_source(path)
-    except DecodeError as exc:
+    except IngestError as exc:  # not decodable (a scan, empty, binary …) or plainly not a budget
         return _unread(path, exc), []
     lines = src.split()
     try:
