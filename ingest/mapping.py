@@ -9,6 +9,7 @@ name …), so re-reading a document yields the same quads.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +35,7 @@ from ontology import (
 )
 
 from .key_projects import link, match_key
+from .errors import display_path
 from .records import (
     ACTUAL,
     ADJUSTED,
@@ -45,6 +47,7 @@ from .records import (
     Money,
     ParsedDocument,
     ProjectTargetTable,
+    SelfEvaluation,
     Span,
     SummaryRow,
     Target,
@@ -183,7 +186,7 @@ class _Mapper:
         year = f"{doc.year}年" if doc.year else ""
         self.add(d, RDFS.label, Literal(f"{doc.unit_name} {year}{doc.kind}"))
         self.add(d, DCTERMS.title, Literal(doc.title))
-        self.add(d, BKG.sourceFile, Literal(Path(doc.path).name))
+        self.add(d, BKG.sourceFile, Literal(display_path(Path(doc.path).name)))
         self.add(d, BKG.sha256, Literal(doc.sha256))
         self.add(d, BKG.encoding, Literal(doc.encoding))
         self.add(d, BKG.documentKind, Literal(doc.kind))
@@ -206,6 +209,18 @@ class _Mapper:
             self.add(i, BKG.order, Literal(ind.order, datatype=XSD.integer))
             self.target(i, ind.annual, BKG.annualTarget, BKG.annualTargetValue, "annual")
             self.target(i, ind.period, BKG.periodTarget, BKG.periodTargetValue, "period")
+            self.target(i, ind.actual, BKG.actualValue, BKG.actualValueParsed, "actual")
+            # the columns a template prints beside the target, as printed (scores as numbers)
+            self.add(i, BKG.indicatorScore, _number_or_text(ind.score))
+            self.add(i, BKG.selfScore, _number_or_text(ind.self_score))
+            self.add(i, BKG.indicatorWeight, _number_or_text(ind.weight))
+            self.add(i, BKG.deviationReason, ind.deviation)
+            self.add(i, BKG.scoringStandard, ind.standard)
+            self.add(i, BKG.indicatorExplanation, ind.explanation)
+            self.add(i, BKG.indicatorDirection, ind.direction)
+            self.add(i, BKG.indicatorNature, ind.nature)
+            self.add(i, BKG.measurementUnit, ind.measure_unit)
+            self.add(i, BKG.level1Score, ind.level1_score)
             self.provenance(i, ind.span)
 
     def target(self, i: URIRef, t: Target | None, raw_prop, value_prop, suffix: str) -> None:
@@ -245,6 +260,7 @@ class _Mapper:
         self.add(iri, BKG.projectLevel, p.project_level)
         self.add(iri, BKG.competentDepartment, p.competent_department)
         self.add(iri, BKG.implementingUnit, p.implementing_unit)
+        self.add(iri, BKG.implementingUnitCode, p.unit_code)
         if p.start_year:
             self.add(iri, BKG.startYear, Literal(p.start_year, datatype=XSD.integer))
         if p.end_year:
@@ -286,6 +302,36 @@ class _Mapper:
             self.money(k, task.amount)
             self.provenance(k, task.span)
         self.indicators(iri, t.indicators)
+
+    def self_evaluation(self, se: SelfEvaluation, projects: dict) -> None:
+        """A 绩效自评表: the year's money planned and spent, goals planned and achieved, and its
+        indicators with their targets beside the values achieved."""
+        year = se.year or self.doc.year
+        iri = self.unique(mint("self-evaluation", self.doc.unit_name, year, se.subject, se.name))
+        self.add(iri, RDF.type, BKG.SelfEvaluation)
+        self.add(iri, RDFS.label, Literal(se.name))
+        self.add(iri, BKG.budgetUnit, self.unit)
+        self.year(iri, year)
+        self.add(iri, BKG.evaluationSubject, Literal(se.subject))
+        self.add(iri, BKG.competentDepartment, se.competent_department)
+        self.add(iri, BKG.implementingUnit, se.implementing_unit)
+        self.money(iri, se.budget, BKG.budgetAtStart)
+        self.money(iri, se.adjustment, BKG.budgetAdjustment)
+        self.money(iri, se.adjusted, BKG.adjustedBudget)
+        self.money(iri, se.executed, BKG.executedAmount)
+        self.add(iri, BKG.executionRate, se.execution_rate)
+        self.add(iri, BKG.budgetScore, _number_or_text(se.budget_score))
+        self.add(iri, BKG.budgetSelfScore, _number_or_text(se.budget_self_score))
+        self.add(iri, BKG.plannedGoal, se.planned_goal)
+        self.add(iri, BKG.achievedGoal, se.achieved_goal)
+        self.add(iri, BKG.totalScore, _number_or_text(se.total_score))
+        self.add(iri, BKG.evaluationGrade, se.grade)
+        if se.subject == "project":
+            same = [p for p in self.doc.projects if match_key(p.name) == match_key(se.name)]
+            if len(same) == 1:
+                self.add(iri, BKG.evaluates, projects[id(same[0])])
+        self.provenance(iri, se.span)
+        self.indicators(iri, se.indicators)
 
     def budget_table(self, t: BudgetTable) -> None:
         tiri = self.unique(mint("table", self.d, t.title, t.number))
@@ -467,6 +513,8 @@ class _Mapper:
             projects[id(p)] = self.project(p)
         for t in self.doc.department_targets:
             self.department(t)
+        for se in self.doc.self_evaluations:
+            self.self_evaluation(se, projects)
         for t in self.doc.budget_tables:
             self.budget_table(t)
         self.key_projects(projects)
@@ -502,6 +550,20 @@ def concept_triples(scheme: str, code: str, pref: str | None, alts: list[str]) -
         g.add((c, SKOS.broader, concept_iri(scheme, parent)))
         g.add((concept_iri(scheme, parent), SKOS.narrower, c))
     return g
+
+
+_SCORE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(分|%|％)?\s*$")
+
+
+def _number_or_text(printed: str | None) -> Literal | None:
+    """A score or weight as printed: an xsd:decimal when it is a number (``10``, ``10分``), else
+    the text."""
+    if printed is None or not printed.strip():
+        return None
+    m = _SCORE.match(printed)
+    if m:
+        return Literal(Decimal(m.group(1)), datatype=XSD.decimal)
+    return Literal(printed.strip())
 
 
 def amount_literal(value: Decimal) -> Literal:

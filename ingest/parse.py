@@ -3,86 +3,26 @@ result is complete enough to store. Raises :class:`IngestError` subclasses namin
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 
+from . import identity
 from .budget_tables import document_unit, infer_codes, read_budget_table, read_continuation
+from .classify import KINDS
 from .department_targets import read_department_table
 from .descriptions import read_description
-from .errors import IngestError, LayoutError, ParseError
+from .errors import LayoutError, ParseError
 from .key_projects import read_key_projects
 from .project_list import drop_subtotals, read_project_list
-from .project_targets import read_project_table
-from .classify import KINDS
+from .project_targets import read_project_tables
+from .self_evaluation import read_self_evaluation
 from .records import BudgetTable, ParsedDocument, RegionRef, Span, TableReport
 from .regions import resolve
-from .sections import Block, find_blocks
-from .text import Line, SourceText, key, read_source
+from .sections import Block, _is_data, find_blocks
+from .text import Line, SourceText, read_source
 
 PARSER_VERSION = "2"
-#: the document's title and year are read from its first lines, up to its first table row
-TITLE_LINES = 15
 
 _YEAR = re.compile(r"(20\d{2})\s*年")
-_UNIT_LABEL = re.compile(
-    r"(?:单位名称|部门名称|预算主管部门|预算单位|编制部门|编制单位|部门\(单位\)名称)\s*[：:]\s*(\S[^\s：:]*?(?:（本级）|\(本级\))?)(?=\s{2,}|\s*单位\s*[：:]|\s*目\s*录|$)"
-)
-_UNIT_SUFFIX = re.compile(r"(中心|局|委员会|委|办公室|人民政府|办事处|街道|院|所|站|队|会|馆|厅|部|社|处)$")
-
-
-def _title_area(lines: list[Line], blocks: list[Block]) -> list[Line]:
-    """The document's opening lines, up to the first table row (a title page, or a table's title)."""
-    from .sections import _is_data
-
-    out: list[Line] = []
-    for ln in lines:
-        if _is_data(ln) or len(out) >= TITLE_LINES:
-            break
-        if ln.text:
-            out.append(ln)
-    return out
-
-
-_TOC = re.compile(r"^#*\s*目\s*录|^目\s*录")
-
-
-def _title(title_lines: list[Line]) -> str:
-    """The document's own title: its first lines, up to a table of contents or a section."""
-    parts: list[str] = []
-    for ln in title_lines[:4]:
-        text = re.sub(r"^#+\s*", "", ln.text)
-        text = re.split(r"\s*目\s*录", text)[0].strip()
-        if parts and (_TOC.match(ln.text) or re.match(r"^[一二三四五六七八九十]+、|^附件\s*\d*$|^第[一二三四五六七八九十]+部分", text)):
-            break
-        if text and len(text) < 80 and not re.fullmatch(r"附件\s*\d*", text):
-            parts.append(text)
-        if _TOC.search(ln.text):
-            break
-    return " ".join(parts)[:200]
-
-
-def _doc_kind(title_lines: list[Line]) -> str:
-    # the title proper: a table of contents below it names other tables (…部门预算经济分类…)
-    head = key(" ".join(ln.text for ln in title_lines[:3]))
-    if "部门预算" in head:
-        return "部门预算"
-    if "单位预算" in head:
-        return "单位预算"
-    return "绩效目标表"
-
-
-def _unit_name(lines: list[Line], doc: ParsedDocument) -> str | None:
-    for dt in doc.department_targets:
-        if dt.unit_name:
-            return dt.unit_name
-    for ln in lines[:400]:
-        m = _UNIT_LABEL.search(ln.text.replace("\t", "  "))
-        if m and _UNIT_SUFFIX.search(m.group(1).replace("（本级）", "").replace("(本级)", "")):
-            return m.group(1)
-    names = Counter(p.implementing_unit or p.competent_department for p in doc.projects if (p.implementing_unit or p.competent_department))
-    if names:
-        return names.most_common(1)[0][0]
-    return None
 
 
 def _continues(prev: BudgetTable, table: BudgetTable) -> bool:
@@ -137,9 +77,11 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
         if rows:
             _extend(doc.budget_tables[-1], rows)
     if b.kind == "project":
-        p = read_project_table(path, lines, _first_trigger(lines, b, "project"), b.end)
-        doc.projects.append(p)
-        return 1 + len(p.indicators)
+        # one block may hold several projects (a table per project, or one row per indicator)
+        projects, skipped = read_project_tables(path, lines, b.start, b.end, caption=b.money_unit, floor=floor)
+        doc.projects.extend(projects)
+        doc.warnings.extend(skipped)
+        return len(projects) + sum(len(p.indicators) for p in projects)
     if b.kind == "department":
         dt = read_department_table(path, lines, _first_trigger(lines, b, "department"), b.end)
         ctx = " ".join(ln.text for ln in lines[max(floor, b.start - 6) : b.start + 1])
@@ -153,6 +95,11 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
         if entries:
             doc.project_budgets.extend(entries)
             return len(entries)
+    if b.kind == "selfeval":
+        se = read_self_evaluation(path, lines, b.start, b.end, caption=b.money_unit)
+        doc.self_evaluations.append(se)
+        doc.warnings.extend(se.warnings)
+        return 1 + len(se.indicators)
     if b.kind == "budget":
         prev = doc.budget_tables[-1] if doc.budget_tables else None
         got = read_budget_table(path, lines, b, prev, document_unit)
@@ -228,9 +175,9 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
     path = src.path
     head = " ".join(ln.text for ln in lines[:30])
     blocks = find_blocks(lines, context=head)
-    title_lines = _title_area(lines, blocks)
-    doc = ParsedDocument(path=path, sha256=src.sha256, encoding=src.encoding, kind=_doc_kind(title_lines),
-                         title=_title(title_lines), unit_name="", region=RegionRef([]), year=None,
+    head_lines = identity.title_lines(lines, _is_data)
+    doc = ParsedDocument(path=path, sha256=src.sha256, encoding=src.encoding, kind=identity.document_kind(head_lines),
+                         title=identity.document_title(head_lines), unit_name="", region=RegionRef([]), year=None,
                          line_count=len(lines), pages=src.pages)
     if not [b for b in blocks if b.kind != "other"]:
         doc.refusal = "no budget table, project performance-target table or department-wide target table recognised"
@@ -253,15 +200,9 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
         floor = b.end
     doc.project_budgets = drop_subtotals(doc.project_budgets)
     infer_codes(doc.budget_tables)
-    unit = _unit_name(lines, doc)
+    unit = identity.unit_name(lines, head_lines, doc)
     doc.unit_name = unit or ""
-    head_text = " ".join(ln.text for ln in title_lines)
-    years = _YEAR.findall(head_text.replace(" ", ""))
-    if years:
-        doc.year = int(years[0])
-    else:
-        stated = {p.amount_year for p in doc.projects if p.amount_year} | {d.year for d in doc.department_targets if d.year}
-        doc.year = stated.pop() if len(stated) == 1 else None
+    doc.year, doc.year_source = identity.fiscal_year(head_lines, doc, path)
     if unit:
         context = src.text[:3000] + " " + " ".join(t.title for t in doc.budget_tables)
         doc.region = resolve(unit, context)
@@ -277,7 +218,7 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
 
 def _refusal(doc: ParsedDocument) -> str | None:
     """Why the document cannot be stored, or None."""
-    if not (doc.projects or doc.department_targets or any(t.lines for t in doc.budget_tables)):
+    if not (doc.projects or doc.department_targets or doc.self_evaluations or any(t.lines for t in doc.budget_tables)):
         skipped = doc.issues
         if skipped:
             first = skipped[0]

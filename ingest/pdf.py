@@ -17,7 +17,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from .errors import DecodeError
+from .errors import DecodeError, LayoutError
 
 # a page number or running footer alone on its line: "—6—", "- 12 -", "第 3 页", "第3页 共20页", "12"
 PAGE_NUMBER = re.compile(r"^[\s\-—–－_·•]*(第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}(\s*/\s*\d{1,3})?)[\s\-—–－_·•]*$")
@@ -100,57 +100,120 @@ def _text_lines(page, top: float, bottom: float, tables) -> list[str]:
     return [ln.rstrip() for ln in text.split("\n")]
 
 
+#: a PDF whose first pages never say 预算/决算/绩效 is not read further (a 328-page drug list took 170 s)
+PROBE_PAGES = 6
+BUDGET_WORDS = re.compile(r"预\s*算|决\s*算|绩\s*效|经\s*费|支\s*出")
+
+
 def extract_pdf(path: str, data: bytes, max_pages: int | None = None) -> PdfExtraction:
-    """Read every page: tables as rows of cells, other text as layout lines, in reading order."""
+    """Read every page: tables as rows of cells, other text as layout lines, in reading order.
+
+    Raises :class:`LayoutError` early when the first pages name no budget word at all."""
     import pdfplumber  # imported lazily: only PDFs need it
     from pdfminer.psparser import PSException
     from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
     out = PdfExtraction()
-    grid_no = 0
-    # the last grid of the previous page, its column count, and whether text followed it there
-    open_grid: tuple[int, int] | None = None
+    pages: list[list[_Entry]] = []
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             out.pages = len(pdf.pages)
             if max_pages is not None and out.pages > max_pages:
                 raise DecodeError(path, f"PDF has {out.pages} pages, more than the limit of {max_pages}")
+            probe = ""
             for pno, page in enumerate(pdf.pages, start=1):
                 out.chars += len(page.chars)
-                tables = sorted(page.find_tables(), key=lambda t: (round(t.bbox[1]), t.bbox[0]))
-                cursor = 0.0
-                text_since_grid = False
-                for t in tables:
-                    for line in _text_lines(page, cursor, t.bbox[1], tables):
-                        if line.strip() and not PAGE_NUMBER.match(line):
-                            out.items.append(PdfItem(pno, text=line))
-                            text_since_grid = True
-                        elif not line.strip() and out.items and out.items[-1].text:
-                            out.items.append(PdfItem(pno, text=""))
-                    rows = _rows(t)
-                    ncols = max((len(r.cells) for r in rows), default=0)
-                    if open_grid is not None and not text_since_grid and open_grid[1] == ncols:
-                        gid = open_grid[0]  # the previous page's table runs on
-                    else:
-                        grid_no += 1
-                        gid = grid_no
-                    for r in rows:
-                        out.items.append(PdfItem(pno, row=r, grid=gid))
-                    open_grid = (gid, ncols)
-                    text_since_grid = False
-                    cursor = max(cursor, t.bbox[3])
-                for line in _text_lines(page, cursor, float(page.height) + 1, tables):
-                    if line.strip() and not PAGE_NUMBER.match(line):
-                        out.items.append(PdfItem(pno, text=line))
-                        open_grid = None  # text after the page's last table: the table has ended
-                    elif not line.strip() and out.items and out.items[-1].text:
-                        out.items.append(PdfItem(pno, text=""))
+                if pno <= PROBE_PAGES:
+                    probe += "".join(c["text"] for c in page.chars)
+                    if (pno == PROBE_PAGES or pno == out.pages) and out.chars and not BUDGET_WORDS.search(probe):
+                        raise LayoutError(path, f"not a budget disclosure: its first {pno} pages never say 预算, 决算, "
+                                          "绩效, 经费 or 支出")
+                pages.append(_read_page(page))
                 page.flush_cache()
-            out.grids = grid_no
-    except DecodeError:
+    except (DecodeError, LayoutError):
         raise
     except (PdfminerException, MalformedPDFException, PSException, ValueError, KeyError, TypeError,
             IndexError, RecursionError, ZeroDivisionError, OverflowError, EOFError) as exc:
         # pdfminer reports damage as any of these (a truncated stream is a KeyError or EOFError)
         raise DecodeError(path, f"unreadable or damaged PDF ({exc.__class__.__name__}: {exc})") from exc
+    _drop_running_lines(pages)
+    _join(pages, out)
     return out
+
+
+@dataclass
+class _Entry:
+    """A text line, or a whole table (its rows), of one page."""
+
+    text: str = ""
+    rows: list[PdfRow] | None = None
+
+
+def _read_page(page) -> list[_Entry]:
+    entries: list[_Entry] = []
+    tables = sorted(page.find_tables(), key=lambda t: (round(t.bbox[1]), t.bbox[0]))
+    cursor = 0.0
+    for t in tables:
+        entries.extend(_Entry(text=ln) for ln in _text_lines(page, cursor, t.bbox[1], tables) if ln.strip())
+        entries.append(_Entry(rows=_rows(t)))
+        cursor = max(cursor, t.bbox[3])
+    entries.extend(_Entry(text=ln) for ln in _text_lines(page, cursor, float(page.height) + 1, tables) if ln.strip())
+    return entries
+
+
+#: running headers and footers are the text lines repeated at the top or bottom of this share of pages
+RUNNING_SHARE = 0.3
+#: … and of at least this many pages
+RUNNING_MIN_PAGES = 3
+#: how many text lines at a page's top and bottom are looked at for running headers/footers
+RUNNING_EDGE = 2
+
+
+# a caption or title repeated on every page is the table's, not furniture: 编制部门：X  单位：元
+_INFORMATIVE = re.compile(r"[：:]|表\s*$|表[(（][^)）]*[)）]\s*$")
+
+
+def _running_key(text: str) -> str:
+    # page numbers inside a footer differ from page to page: 苏州市…预算公开 - 12 -
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+
+def _drop_running_lines(pages: list[list[_Entry]]) -> None:
+    """Remove page numbers and the running headers/footers (``苏州市交通运输局2026年度部门预算公开`` atop every
+    page): they would separate a table from its continuation on the next page."""
+    def edges(entries: list[_Entry]) -> list[_Entry]:
+        texts = [e for e in entries if e.rows is None]
+        return texts[:RUNNING_EDGE] + texts[-RUNNING_EDGE:]
+
+    seen: dict[str, set[int]] = {}
+    for n, entries in enumerate(pages):
+        for e in edges(entries):
+            seen.setdefault(_running_key(e.text), set()).add(n)
+    threshold = max(RUNNING_MIN_PAGES, RUNNING_SHARE * len(pages))
+    running = {k for k, on in seen.items() if len(on) >= threshold and not _INFORMATIVE.search(k)}
+    for n, entries in enumerate(pages):
+        edge = {id(e) for e in edges(entries)}
+        pages[n] = [e for e in entries if e.rows is not None or not (
+            PAGE_NUMBER.match(e.text) or (id(e) in edge and _running_key(e.text) in running))]
+
+
+def _join(pages: list[list[_Entry]], out: PdfExtraction) -> None:
+    """Items in reading order; a table that opens a page with the columns of the table that closed the
+    previous page is the same table (one grid)."""
+    grid_no = 0
+    open_grid: tuple[int, int] | None = None  # (grid, columns) of a table still open at the page end
+    for pno, entries in enumerate(pages, start=1):
+        for n, e in enumerate(entries):
+            if e.rows is None:
+                out.items.append(PdfItem(pno, text=e.text))
+                open_grid = None
+                continue
+            ncols = max((len(r.cells) for r in e.rows), default=0)
+            if n == 0 and open_grid is not None and open_grid[1] == ncols:
+                gid = open_grid[0]  # the previous page's table runs on
+            else:
+                grid_no += 1
+                gid = grid_no
+            out.items.extend(PdfItem(pno, row=r, grid=gid) for r in e.rows)
+            open_grid = (gid, ncols)
+    out.grids = grid_no

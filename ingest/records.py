@@ -55,7 +55,13 @@ class LevelRef:
 
 @dataclass
 class Indicator:
-    """A 三级指标 row with its 一级/二级 levels and targets (raw strings kept in Target.raw)."""
+    """A 三级指标 row with its 一级/二级 levels and targets (raw strings kept in Target.raw).
+
+    The other columns a template may print beside the target are kept as printed: 指标性质 (``≥``),
+    计量单位 / 度量单位, 分值, 权重, 评（扣）分标准, 指标解释, 指标方向性; a 绩效自评表 adds 实际完成值,
+    得分 and 偏差原因. ``annual`` is the target composed of 指标性质 + 指标值 + 计量单位 when the
+    template prints them in separate columns (``≥`` ``95`` ``%`` → ``≥95%``).
+    """
 
     text: str
     level1: LevelRef
@@ -64,6 +70,17 @@ class Indicator:
     period: Target | None
     span: Span
     order: int = 0
+    nature: str | None = None  # 指标性质 / 指标符号 as printed (≥ ≤ = 定性 …)
+    measure_unit: str | None = None  # 计量单位 / 度量单位 as printed
+    score: str | None = None  # 分值 as printed
+    weight: str | None = None  # 权重 as printed
+    standard: str | None = None  # 评（扣）分标准
+    explanation: str | None = None  # 指标解释 / 指标说明
+    direction: str | None = None  # 指标方向性 (正向指标 / 反向指标)
+    level1_score: str | None = None  # a score printed with the 一级 name: 成本指标(0-20)分 → "(0-20)分"
+    actual: Target | None = None  # 实际完成值 (绩效自评表)
+    self_score: str | None = None  # 得分 / 自评得分 (绩效自评表)
+    deviation: str | None = None  # 偏差原因分析及改进措施 (绩效自评表)
 
 
 @dataclass
@@ -90,6 +107,7 @@ class ProjectTargetTable:
     annual_goal: str | None = None
     indicators: list[Indicator] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unit_code: str | None = None  # the implementing unit's code printed before its name (820001-…, 301007_…)
 
 
 @dataclass
@@ -122,6 +140,38 @@ class DepartmentTargetTable:
 
 #: roles of a column's amounts (决算 tables print budget and actual side by side)
 BUDGET, ADJUSTED, ACTUAL = "budget", "adjusted", "actual"
+
+
+@dataclass
+class SelfEvaluation:
+    """绩效自评表: a 项目绩效自评表 or 部门整体绩效自评表 — what was planned beside what was achieved.
+
+    ``subject`` is ``project`` or ``department``; ``name`` the project (项目名称) or the 专项名称 /
+    unit the table evaluates. Money: 年初预算数 (``budget``), 全年预算数 / 调整后 (``adjusted``),
+    全年执行数 / 拨付 (``executed``), 执行率 as printed. Indicators carry 年度指标值 (``annual``)
+    beside 实际完成值 (``actual``), 分值, 得分 and 偏差原因.
+    """
+
+    subject: str  # project | department
+    name: str
+    span: Span
+    year: int | None = None
+    unit_name: str | None = None
+    competent_department: str | None = None
+    implementing_unit: str | None = None
+    budget: Money | None = None  # 年初预算数 / 年初部门预算安排金额
+    adjustment: Money | None = None  # 年中调整金额
+    adjusted: Money | None = None  # 全年预算数 / 调整后预算
+    executed: Money | None = None  # 全年执行数 / 年度拨付金额
+    execution_rate: str | None = None  # 执行率 / 支出实现率 as printed
+    budget_score: str | None = None  # 分值 of the 预算执行 part
+    budget_self_score: str | None = None  # 得分 of the 预算执行 part
+    planned_goal: str | None = None  # 年度总体目标: 预期目标
+    achieved_goal: str | None = None  # 年度总体目标: 实际完成情况
+    total_score: str | None = None  # 总分 as printed
+    grade: str | None = None  # 评价等级 / 自评等级
+    indicators: list[Indicator] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -288,11 +338,14 @@ class ParsedDocument:
     key_projects: list[KeyProjectEntry] = field(default_factory=list)
     project_budgets: list[ProjectBudgetEntry] = field(default_factory=list)
     descriptions: list[ProjectDescription] = field(default_factory=list)
+    self_evaluations: list[SelfEvaluation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     tables: list[TableReport] = field(default_factory=list)
     pages: int | None = None
     #: why the document cannot be stored (no readable table, no unit …); None when it can
     refusal: str | None = None
+    #: where the year was read: title | tables | file name (None when the document states none)
+    year_source: str | None = None
 
     @property
     def issues(self) -> list[TableReport]:

@@ -19,6 +19,11 @@ LEVELS = {0: "province", 1: "prefecture", 2: "county"}
 _TOWN = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:街道办事处|街道|镇|乡))")
 # 住房和城乡建设局 is not a 乡: a town name holds no conjunction and 城乡 is not a town
 _NOT_TOWN = re.compile(r"[和及与]|城乡$|城镇$|乡镇$")
+_PARTY_PREFIX = re.compile(r"^(中共|中国共产党|共青团|中国国民党革命委员会|中国民主同盟|九三学社)")
+_CENTRAL = re.compile(r"^(国家|中央|中国|全国|国务院)")
+COUNTRY = "全国"
+# division names that are also common words inside organisations' names
+_NOT_PLACE = {"城区", "新区", "矿区", "郊区", "市辖区", "开发区", "高新区"}
 _SUFFIX = re.compile(r"(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|地区|街道办事处|街道|新区|省|市|县|区|镇|乡|盟|旗)$")
 
 
@@ -99,16 +104,23 @@ def resolve(unit_name: str, context: str) -> RegionRef:
     """
     names = sorted(by_name(), key=len, reverse=True)
     found: list[Division] = []
-    rest = unit_name
+    # party and state bodies print their prefix before the region: 中共江苏省委办公厅, 中共上海市普陀区委…
+    rest = _PARTY_PREFIX.sub("", unit_name)
     pos = 0
     # walk the unit name left to right, taking the longest division name at each step
     while pos < len(rest):
         hit = next((n for n in names if rest.startswith(n, pos)), None)
-        if hit is None:
+        if hit is not None:
+            found.append(_choose(by_name()[hit], found, context))
+            pos += len(hit)
+            continue
+        # names printed without their suffix: 安徽金寨… = 安徽省 › 金寨县 (a province's short name first, then
+        # the short names of what lies under the division already found)
+        short = _short_hit(rest, pos, found[-1] if found else None)
+        if short is None:
             break
-        cands = by_name()[hit]
-        found.append(_choose(cands, found, context))
-        pos += len(hit)
+        found.append(short[0])
+        pos += short[1]
     chain: list[tuple[str, str, str | None]] = []
     if found:
         for d in chain_of(found[-1]):
@@ -128,14 +140,50 @@ def resolve(unit_name: str, context: str) -> RegionRef:
                 chain.append((stem + m.group(1), "town", None))
                 break
     if not chain:
+        # a division inside the name (中国烟台SOS儿童村): the first one, longest name at its position
+        for i in range(len(rest)):
+            hit = next((n for n in names if len(n) >= 2 and rest.startswith(n, i) and n not in _NOT_PLACE), None)
+            if hit is not None:
+                d = _choose(by_name()[hit], [], context)
+                chain = [(x.name, x.level, x.adcode) for x in chain_of(d)]
+                break
+    if not chain and _CENTRAL.match(rest):
+        # central-level units (国家信访局, 中央…, 中国…): the whole country
+        return RegionRef([(COUNTRY, "country", None)])
+    if not chain:
         # no division in the name (e.g. a bare 政务服务中心): take the first one the text names
         for m in re.finditer(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区)", context[:2000]):
-            cands = by_name().get(m.group(0))
+            # the match may start early (中共江苏省): its longest tail that names a division
+            word = m.group(0)
+            cands = next((by_name()[word[k:]] for k in range(len(word) - 1) if word[k:] in by_name()), None)
             if cands:
                 d = _choose(cands, [], context)
                 chain = [(x.name, x.level, x.adcode) for x in chain_of(d)]
                 break
     return RegionRef(chain)
+
+
+@lru_cache(maxsize=1)
+def _short_names() -> dict[str, list[Division]]:
+    idx: dict[str, list[Division]] = {}
+    for d in divisions().values():
+        short = short_name(d.name)
+        if short != d.name and len(short) >= 2:
+            idx.setdefault(short, []).append(d)
+    return idx
+
+
+def _short_hit(text: str, pos: int, parent: Division | None) -> tuple[Division, int] | None:
+    """A division printed by its short name at ``pos``: a province anywhere, else one under ``parent``."""
+    for n in (3, 2):
+        cands = _short_names().get(text[pos:pos + n], [])
+        if parent is None:
+            cands = [d for d in cands if d.level == "province"]
+        else:
+            cands = [d for d in cands if d.adcode != parent.adcode and parent in chain_of(d)[:-1]]
+        if len(cands) == 1:
+            return cands[0], n
+    return None
 
 
 def _town_label(name: str) -> str:
