@@ -352,8 +352,6 @@ def read_header(rows: list[tuple[Line, list[Cell]]], grid: bool, stage: str) -> 
             if not _CODE_HEADING.search(key(node.text)) or _AMOUNT_WORD.search(key(node.text)):
                 path.insert(0, _clean_heading(node.text))
             node = node.parent
-        if len(path) > 1 and key(path[-1]) in ("小计", "合计"):
-            path = path[:-1]  # a group's 小计 is the group's own total
         layout.columns.append(Column(path, leaf.start, leaf.end, _role(path, stage)))
     # summary tables: the group over each label column (收入 / 支出›功能分类)
     for t in flat:
@@ -862,7 +860,8 @@ def _in_half(col: Column, layout: Layout, half: int) -> bool:
     return lo <= pos < hi
 
 
-def _assign(amounts: list[Cell], cols: list[Column], grid: bool, aligned: bool = True) -> list[Column | None]:
+def _assign(amounts: list[Cell], cols: list[Column], grid: bool, aligned: bool = True,
+            pin_total: bool = True) -> list[Column | None]:
     """Each amount's column: by grid column, else the order-keeping match nearest in position."""
     if not cols:
         return [None] * len(amounts)
@@ -884,12 +883,10 @@ def _assign(amounts: list[Cell], cols: list[Column], grid: bool, aligned: bool =
     if not aligned:
         # one space between cells: positions say nothing; the first amount is the line's total
         return [cols[0]] + [None] * (len(amounts) - 1)
-    if key(cols[0].path[-1]) in _TOTAL_HEADINGS and len(amounts) > 1:
+    if pin_total and key(cols[0].path[-1]) in _TOTAL_HEADINGS:
         # a row's 合计 is never empty when another of its cells is printed: its first amount is
         # the 合计, whatever the layout's drift; the others by position among the other columns
-        return [cols[0]] + _assign(amounts[1:], cols[1:], grid, aligned)
-    if key(cols[0].path[-1]) in _TOTAL_HEADINGS:
-        return [cols[0]]
+        return [cols[0]] + (_assign(amounts[1:], cols[1:], grid, aligned, pin_total=False) if len(amounts) > 1 else [])
     # fewer amounts than columns (empty cells): the order-keeping assignment nearest in position
     m, k = len(amounts), len(cols)
     inf = float("inf")

@@ -54,8 +54,9 @@ _BRACKETS = re.compile(r"[()（）\[\]【】\s]")
 
 def label_key(label: str) -> str:
     """A printed row or column label as a matching key: NFKC, no enumeration (一、 / （一）), no
-    brackets, no leading 其中：. Only for matching; labels keep their printed form."""
-    k = key(label)
+    brackets, no leading 其中：. Only for matching; labels keep their printed form. A column heading
+    composed over header rows (一般公共预算支出›基本支出) is matched by its own, last part."""
+    k = key(label.rsplit("›", 1)[-1])
     k = _ENUM.sub("", k)
     k = _BRACKETS.sub("", k)
     return k.removeprefix("其中:").removeprefix("其中")

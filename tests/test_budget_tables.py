@@ -95,7 +95,7 @@ def test_codes_indented_by_level_and_headings_composed(path):
     ln = one(d, "2082801", "一般公共预算支出表")
     assert ln.name == "行政运行" and ln.total.yuan == yuan("5715600.00")
     assert [(c.heading, c.money.printed) for c in ln.columns] == [
-        ("合计", "571.56"), ("基本支出", "571.56"), ("基本支出›人员经费", "523.00"), ("基本支出›公用经费", "48.57")]
+        ("合计", "571.56"), ("基本支出›小计", "571.56"), ("基本支出›人员经费", "523.00"), ("基本支出›公用经费", "48.57")]
     # empty cells between: 抚恤 136.50 is 项目支出, not 基本支出
     assert [(c.heading, c.money.printed) for c in one(d, "20808", "一般公共预算支出表").columns] == [
         ("合计", "136.50"), ("项目支出", "136.50")]
