@@ -35,7 +35,6 @@ from ontology import (
 )
 
 from .key_projects import link, match_key
-from .text import key
 from .errors import display_path
 from .records import (
     ACTUAL,
@@ -50,6 +49,7 @@ from .records import (
     ProjectTargetTable,
     SelfEvaluation,
     Span,
+    SummaryRow,
     Target,
 )
 
@@ -351,19 +351,15 @@ class _Mapper:
         self.provenance(tiri, t.span)
         if t.total is not None:
             self.add(tiri, BKG.printedTotal, Literal(t.total.yuan, datatype=XSD.decimal))
-        printed = {}
-        for r in t.summary_rows:
-            printed.setdefault(key(r.label), r)
-        for n, (label, m) in enumerate(t.summary_totals.items(), start=1):
-            # rows without a code (收支总表 totals, 表12 project categories), kept for 勾稽 checks:
-            # the first amount of each label, as the checks of a parsed document read them
+        rows = t.summary_rows or [SummaryRow(label, m, "", t.span) for label, m in t.summary_totals.items()]
+        for n, r in enumerate(rows, start=1):
+            # rows without a code (收支总表 totals, 表12 project categories), as printed, for 勾稽 checks
             row = URIRef(f"{tiri}/s{n}")
             self.add(tiri, BKG.summaryRow, row)
-            self.add(row, RDFS.label, Literal(label))
-            self.add(row, BKG.amount, Literal(m.yuan, datatype=XSD.decimal))
-            self.add(row, BKG.amountPrinted, Literal(m.printed))
-            r = printed.get(label)
-            if r is not None and r.group:
+            self.add(row, RDFS.label, Literal(r.label))
+            self.add(row, BKG.amount, Literal(r.money.yuan, datatype=XSD.decimal))
+            self.add(row, BKG.amountPrinted, Literal(r.money.printed))
+            if r.group:
                 self.add(row, BKG.columnGroup, Literal(r.group))
         for line in t.lines:
             if line.name:
