@@ -317,11 +317,11 @@ class Worker:
         from api.sparql import NotAcceptable, QueryInvalid, QueryRefused
 
         with self.lock:
-            self.conn.send(job)
+            self._send(job)
             while True:
                 msg = self._receive(deadline, memory_limit)
                 if isinstance(msg, EmbedRequest):
-                    self.conn.send(Vectors(self._embed(embed, msg, deadline)))
+                    self._send(Vectors(self._embed(embed, msg, deadline)))
                 elif isinstance(msg, Done):
                     return msg.outcome
                 elif isinstance(msg, Failed):
@@ -330,6 +330,14 @@ class Worker:
                 else:
                     self.kill()
                     raise WorkerDied(f"SPARQL worker {self.number} sent {type(msg).__name__} during a query")
+
+    def _send(self, message) -> None:
+        try:
+            self.conn.send(message)
+        except (OSError, ValueError) as exc:  # the worker is gone (broken pipe, or the pipe was closed)
+            self.process.join(1)
+            raise WorkerDied(f"SPARQL worker {self.number} ended while running the query "
+                             f"(exit code {self.process.exitcode})") from exc
 
     def _receive(self, deadline: float, memory_limit: int | None):
         """The worker's next message, looking at the clock and its memory every WATCH_INTERVAL."""

@@ -68,11 +68,10 @@ SERVICES = [
     "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
     "select * where { service silent <http://127.0.0.1:9/> { ?s ?p ?o } }",
     "SELECT * WHERE { ?s ?p ?o . SeRvIcE ?s { ?a ?b ?c } }",
-    "SELECT * WHERE { ?s ?p 1SERVICE<http://127.0.0.1:9/>{ ?a ?b ?c } }",
     "SELECT * WHERE { SERVICE # a comment\n SILENT # another\n <http://127.0.0.1:9/> { ?s ?p ?o } }",
     "SELECT * WHERE { OPTIONAL { { SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } } } }",
     "ASK { FILTER EXISTS { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } }",
-    "PREFIX e: <http://127.0.0.1:9/> CONSTRUCT WHERE { SERVICE e:x { ?s ?p ?o } }",
+    "PREFIX e: <http://127.0.0.1:9/> CONSTRUCT { ?s ?p ?o } WHERE { SERVICE e:x { ?s ?p ?o } }",
     "DESCRIBE ?s WHERE { ?s ?p ?o MINUS { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } }",
     "SELECT * WHERE { ?s ?p '''a\\'''' . SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } ?s ?p ''' ''' }",
     "SELECT * WHERE { BIND(bkg:a\\' AS ?z) SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } FILTER(?z != 'x') }",
@@ -110,6 +109,8 @@ ROWS = [
     *[Row(f"update: {u[:40]}", 403, data=q(u), detail="not allowed") for u in UPDATES],
     *[Row(f"update= form: {u[:40]}", 403, data={"update": u}) for u in UPDATES[:3]],
     *[Row(f"service: {s[:50]}", 403, data=q(s), detail="SERVICE") for s in SERVICES],
+    # Oxigraph reads this as a SERVICE call (it would send it); rdflib cannot read it: never run, 400
+    Row("SERVICE glued to a number", 400, data=q("SELECT * WHERE { ?s ?p 1SERVICE<http://127.0.0.1:9/>{ ?a ?b ?c } }")),
     Row("a query over the memory limit", 503, data=q(MEMORY_HOG), detail="MiB"),
 ]
 
