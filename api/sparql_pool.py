@@ -30,14 +30,14 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
 
-from api.similarity import Ask, EmbeddingDeadline, TextKind
+from api.similarity import EmbeddingDeadline, TextKind
 
 log = logging.getLogger("budgetkg.sparql")
 
