@@ -35,6 +35,8 @@ from .vocab import (
 )
 
 UNSPECIFIED_L2 = "未注明二级指标"
+#: the 一级 of an indicator whose level the extraction lost (plain-text columns emitted apart)
+UNSPECIFIED_L1 = "未注明一级指标"
 
 LEVEL_ROLES = {"level1": 1, "level2": 2, "level3": 3}
 VALUE_ROLES = ("period", "annual")
@@ -838,6 +840,9 @@ def is_stop_line(line: Line) -> bool:
     t = line.text
     if _STOP.match(t) or is_heading(line):
         return True
+    k = key(t)
+    if len(k) <= 40 and re.search(r"绩效(目标|指标)?.{0,6}表$", k) and line.grid is None and "\t" not in line.raw:
+        return True  # the next table's title
     first = t.split()[0] if t.split() else ""
     return match_field(first, PROJECT_FIELDS) == "name"
 

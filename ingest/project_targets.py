@@ -34,11 +34,11 @@ from .indicators import (
     read_header,
     read_stream,
 )
-from .indicators import layout_rows
+from .indicators import UNSPECIFIED_L1, is_stop_line, layout_rows
 from .records import Money, ProjectTargetTable, Span
 from .sections import MONEY_UNIT, is_heading, is_title
 from .text import Line, key
-from .vocab import ANNUAL_VALUE, INDICATOR_HEADER, PERIOD_VALUE, PROJECT_FIELDS, level_candidates, match_field
+from .vocab import ANNUAL_VALUE, INDICATOR_HEADER, PERIOD_VALUE, PROJECT_FIELDS, column_role, level_candidates, match_field
 
 _YEAR = re.compile(r"(20\d{2}|19\d{2})")
 _LABEL_VALUE = re.compile(r"^([^：:]{2,14})[：:]\s*(.+)$")
@@ -317,6 +317,9 @@ class ProjectTableReader:
         self.goal_cols: dict[int, str] = {}
         self._label_only: list[str] = []  # fields whose label came without a value yet
         self.first_no: int | None = None  # the table's first field row (its 项目名称 row when printed)
+        #: plain pdftotext emitted the table column by column: labels and values are not in order
+        self.scrambled = False
+        self._headings: list[str] = []
         self.name_no: int | None = None
 
     # -- key/value part -----------------------------------------------------------------------
@@ -433,6 +436,21 @@ class ProjectTableReader:
                     if header is not None:
                         row_mode = "cell"
                         break
+                    self.scrambled = True  # the heading's cells are apart: columns emitted one after another
+                if _is_grid_cell(line.text) or column_role(line.text) in ("level1", "level2", "level3", "annual", "period"):
+                    # a level name or heading among the fields: plain pdftotext emitted the table
+                    # column by column; the heading is complete once 三级指标 and 指标值 came
+                    self.scrambled = True
+                    self._headings.append(k)
+                    if {"level3", "annual"} <= {column_role(h) for h in self._headings} or \
+                            {"level3", "period"} <= {column_role(h) for h in self._headings}:
+                        header = read_header(Line(line.no, "", tuple(h for h in self._headings if column_role(h))))
+                        if header is not None:
+                            row_mode = "scrambled"
+                            i += 1
+                            break
+                    i += 1
+                    continue
             if self._goal_columns(line):
                 i += 1
                 continue
@@ -459,6 +477,11 @@ class ProjectTableReader:
             raise ParseError(self.path, f"the indicator table of project {table.name!r} ends after its heading "
                              "(truncated document?)", lines[i - 1].no)
         table.indicators, warnings, last = read_indicator_rows(lines, i, self.end, header, row_mode, lines[i - 1])
+        if any(i.level1.label == UNSPECIFIED_L1 for i in table.indicators) and not self.scrambled:
+            # the grid was extracted column by column: so were the fields above it
+            table.overall_goal = table.annual_goal = table.basis = table.summary = table.implementing_unit = None
+            warnings.append(f"project {table.name!r}: the table's columns were extracted one after another "
+                            "(plain text): goals and units not read")
         table.span = Span(table.span.start, lines[max(last, i - 1)].no)
         table.warnings.extend(warnings)
         return table
@@ -570,6 +593,11 @@ class ProjectTableReader:
         if t.amount is None:
             raise ParseError(self.path, f"project table {t.name!r}: no readable amount (年度预算金额 / 年度资金总额 "
                              "missing or not a number)", first.no)
+        if self.scrambled:
+            # only a label directly followed by a value of its own shape can be trusted
+            t.overall_goal = t.annual_goal = t.basis = t.summary = t.implementing_unit = None
+            t.warnings.append(f"project {t.name!r}: the table's columns were extracted one after another "
+                              "(plain text): goals and units not read")
         return t
 
 
@@ -598,12 +626,17 @@ def read_indicator_rows(lines: list[Line], i: int, end: int, header: IndicatorHe
     index of the last row read)."""
     last = i - 1
     if mode == "cell":
+        stream = _stream_cells(lines, i, end)
+        if _stream_is_scrambled([t for *_, t in stream], header):
+            mode = "scrambled"
+    if mode == "scrambled":
+        return read_scrambled_stream(lines, i, end, header)
+    if mode == "cell":
         cells: list[tuple[int, str]] = []
-        for j in range(i, end):
-            line = lines[j]
-            if line.filled and not is_furniture(line) and not is_heading(line):
-                cells.extend((line.no, c) for _, c in line.filled)
-                last = j
+        for j, no, t in stream:
+            words = _level_words(t) if _is_grid_cell(t) else [t]
+            cells.extend((no, w) for w in words if not is_section_label(w))
+            last = j
         found, warnings = read_stream(cells, header)
         return found, warnings, last
     reader = IndicatorReader(header)
@@ -630,6 +663,149 @@ def read_indicator_rows(lines: list[Line], i: int, end: int, header: IndicatorHe
         reader.row(line)
         last = j
     return reader.indicators, reader.warnings, last
+
+
+def _is_grid_cell(text: str) -> bool:
+    """Level names and indicator section labels only (绩效指标 产出指标, 绩/效/指/标 joined into
+    绩效指标效益指标): a cell of the grid, not a field value or an indicator."""
+    words = _level_words(text)
+    return bool(words) and all(level_candidates(w) or is_section_label(w) for w in words)
+
+
+def _paragraph_cells(lines: list[Line], i: int, end: int) -> list[tuple[int, int, str]]:
+    """Cells of plain pdftotext output: a cell is a paragraph (its wrapped lines joined), cells
+    are apart by blank lines. (first line index, line number, text)."""
+    out: list[tuple[int, int, str]] = []
+    prev_blank = True
+    for j in range(i, end):
+        ln = lines[j]
+        if not ln.filled:
+            prev_blank = True
+            continue
+        if is_furniture(ln) or is_heading(ln) or is_stop_line(ln):
+            prev_blank = True
+            continue
+        if prev_blank or not out:
+            out.append((j, ln.no, ln.text))
+        else:
+            j0, no, text = out[-1]
+            out[-1] = (j0, no, text + ln.text)
+        prev_blank = False
+    return out
+
+
+def _blank_separated(lines: list[Line], i: int, end: int) -> bool:
+    """Plain pdftotext output: cells apart by blank lines (a cell's wrapped lines stay together)."""
+    filled = [j for j in range(i, end) if lines[j].filled]
+    gaps = sum(1 for a, b in zip(filled, filled[1:]) if b > a + 1)
+    return len(filled) > 2 and gaps >= (len(filled) - 1) * BLANK_SEPARATED_SHARE
+
+
+#: share of consecutive cells apart by a blank line for a text to be read paragraph by paragraph
+BLANK_SEPARATED_SHARE = 0.5
+
+
+def _stream_cells(lines: list[Line], i: int, end: int) -> list[tuple[int, int, str]]:
+    """(line index, line number, text) of the cells after an indicator heading printed one per line:
+    paragraphs when blank lines separate them, else lines; up to the next table."""
+    if _blank_separated(lines, i, end):
+        return _paragraph_cells(lines, i, end)
+    out = []
+    for j in range(i, end):
+        ln = lines[j]
+        if not ln.filled or is_furniture(ln) or is_heading(ln):
+            continue
+        if is_stop_line(ln):
+            break
+        out.extend((j, ln.no, c) for _, c in ln.filled)
+    return out
+
+
+def _stream_is_scrambled(cells: list[str], header: IndicatorHeader) -> bool:
+    """Cells one per line whose order is not the rows': a vertical label spelt out (年 / 度 / 绩 / 效),
+    level names after the indicators they head (plain pdftotext emits a merged cell after the
+    column beside it), or a 一级 name followed by an indicator where a 二级 name must come."""
+    from .vocab import level1_of, level2_of
+
+    # a vertical label spelt one character per cell (年 / 度 / 绩 / 效 / 指 / 标)
+    singles = "".join(key(t) for t in cells if len(key(t)) == 1)
+    if any(w in singles for w in _VERTICAL_WORDS):
+        return True
+    # 二级 names of different 一级 one after another with no 一级 between (数量指标 质量指标 时效指标
+    # 社会效益指标 …: the 二级 column emitted after the rows); a placeholder group (满意度指标 /
+    # 服务对象满意度指标 with no indicator) prints its 一级 first
+    parent = None
+    for t in cells:
+        if not _is_grid_cell(t):
+            parent = None
+            continue
+        for w in _level_words(t):
+            l1, l2 = level1_of(w), level2_of(w)
+            if l1 and not l2:
+                parent = l1.iri
+            elif l2 and not l1:
+                if parent is not None and l2.parent != parent:
+                    return True
+                parent = l2.parent
+    if 2 in header.level_cols.values():
+        names = [_level_words(t)[-1] if _is_grid_cell(t) else None for t in cells]
+        for n, (name, t) in enumerate(zip(names, cells)):
+            if name and level1_of(name) and not level2_of(name) and n + 1 < len(cells) and names[n + 1] is None:
+                return True
+    return False
+
+
+#: words of the vertical labels a template prints down its first column
+_VERTICAL_WORDS = ("年度", "绩效", "指标", "效指")
+
+
+def _level_words(text: str) -> list[str]:
+    """The names a grid cell is made of (绩效指标 产出指标 → [绩效指标, 产出指标])."""
+    from .vocab import levels
+
+    k = key(text)
+    names = sorted([*levels(), "绩效指标", "年度绩效指标", "绩效目标指标"], key=len, reverse=True)
+    out = []
+    while k:
+        head = next((n for n in names if k.startswith(n)), None)
+        if head is None:
+            return out + [k]
+        out.append(head)
+        k = k[len(head):]
+    return out
+
+
+def read_scrambled_stream(lines: list[Line], i: int, end: int, header: IndicatorHeader) -> tuple[list, list[str], int]:
+    """Indicators of a table whose columns were extracted one after another (plain pdftotext): the
+    三级 texts and their targets still come in pairs, but which level heads which row is lost. The
+    indicators are kept with their levels marked unspecified (未注明), never guessed."""
+    from .indicators import UNSPECIFIED_L1, UNSPECIFIED_L2
+    from .records import Indicator, LevelRef
+    from .targets import parse_target
+
+    cells = []
+    for j, no, t in _stream_cells(lines, i, end):
+        if _is_grid_cell(t) or len(key(t)) == 1 and not re.match(r"[\d%]", key(t)):
+            continue
+        words = _level_words(t)
+        if len(words) > 1 and all(_is_grid_cell(w) for w in words[:-1]):
+            t = words[-1]  # 数量指标 / 归集低收入人口数据 in one paragraph: the level's cell ran into the row's
+        cells.append((j, no, t))
+    k = header.nvalues
+    last = cells[-1][0] if cells else i - 1
+    if not cells or len(cells) % (1 + k):
+        return [], [f"line {lines[i].no}: the indicator table was extracted column by column and its cells do not "
+                    f"pair up ({len(cells)} cells for {1 + k} columns); not read"], last
+    out = []
+    kinds = [kind for _, kind in header.value_cols] or ["annual"]
+    for n in range(0, len(cells), 1 + k):
+        _, no, text = cells[n]
+        values = dict(zip(kinds, (t for _, _, t in cells[n + 1:n + 1 + k])))
+        out.append(Indicator(text=text, level1=LevelRef(UNSPECIFIED_L1, 1), level2=LevelRef(UNSPECIFIED_L2, 2),
+                             annual=parse_target(values.get("annual")), period=parse_target(values.get("period")),
+                             span=Span(no, cells[n + k][1]), order=len(out) + 1))
+    return out, [f"line {lines[i].no}: the indicator table was extracted column by column (plain text): "
+                 f"{len(out)} indicators read with their targets, their 一级/二级 levels unspecified"], last
 
 
 def _web_row(line: Line) -> Line:
