@@ -880,6 +880,9 @@ def layout_list_rows(lines: list[Line], hi: int, end: int, roles: dict[int, str]
             continue  # the column-number row
         for centre, s, e, text in cells:
             c = _nearest_column(centre, s, e, cols)
+            if c == amount_col and not is_amount(text):
+                # text nearer the amount heading than its own (a wide goal column, left-aligned): not an amount
+                c = _nearest_column(centre, s, e, [x for x in cols if x[0] != amount_col])
             if c is not None:
                 frags.append(_Fragment(j, c, text))
         idxs.append(j)
