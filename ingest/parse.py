@@ -62,7 +62,7 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
         doc.warnings.extend(skipped)
         return len(projects) + sum(len(p.indicators) for p in projects)
     if b.kind == "department":
-        dt = read_department_table(path, lines, _first_trigger(lines, b, "department"), b.end)
+        dt = read_department_table(path, lines, _first_trigger(lines, b, "department"), b.end, caption=b.money_unit)
         ctx = " ".join(ln.text for ln in lines[max(floor, b.start - 6) : b.start + 1])
         years = _YEAR.findall(ctx.replace(" ", ""))
         dt.year = int(years[0]) if years else None

@@ -328,6 +328,8 @@ def find_blocks(lines: list[Line], context: str = "") -> list[Block]:
             title_line = None
         start = min(i, title_line) if title_line is not None and title_line >= prev_end else i
         family = _TRIGGER_FAMILY[trigs[0]] if trigs[0] != "title" or len(trigs) == 1 else _TRIGGER_FAMILY[trigs[1]]
+        # field labels say more than a ruled grid does (项目 | 预算数（单位：万元） | 绩效目标 under 重点项目…)
+        family = next((_TRIGGER_FAMILY[t] for t in trigs if t in ("project", "department", "keyprojects")), family)
         kind = None
         if family != "description":
             header = " ".join(ln.text for ln in lines[i:head_end] if ln.filled and title_of(ln) is None)
