@@ -62,6 +62,21 @@ QUALITATIVE_TARGET_MAX = 24
 _LEVEL_SCORE_NOTE = re.compile(r"^[(]?\d+(\.\d+)?([-—~～至]\d+(\.\d+)?)?分?[)]?分$|^[(]\d+(\.\d+)?([-—~～至]\d+(\.\d+)?)?分?[)]$")
 
 
+#: run-on indicator cells: coded segments 1-产出指标；11-数量指标；111-…；年度指标值:…
+_RUN_ON_SPLIT = re.compile(r"[；;\n]")
+_RUN_ON_CODED = re.compile(r"^(\d{1,3})\s*[-－—、.．]\s*(\S.*)$")
+_RUN_ON_FIELD = re.compile(r"^([^:：]{2,12})[:：]\s*(.*)$")
+
+
+def is_run_on(cell: str) -> bool:
+    """Whether a cell holds indicators as coded segments (a 一级 ``1-``, a 三级 ``111-`` and a value)."""
+    segs = [x.strip() for x in _RUN_ON_SPLIT.split(cell) if x.strip()]
+    coded = [m for m in (_RUN_ON_CODED.match(x) for x in segs) if m]
+    return (any(len(m.group(1)) == 1 and level_candidates_any(m.group(2)) for m in coded)
+            and any(len(m.group(1)) >= 3 for m in coded)
+            and any((f := _RUN_ON_FIELD.match(x)) and column_role(f.group(1)) in VALUE_ROLES for x in segs))
+
+
 def _is_level_prefix(cell: str) -> bool:
     """A proper beginning of a standard level name (数量指, 服务对象满): the rest wrapped away."""
     from .vocab import levels
@@ -290,10 +305,58 @@ class IndicatorReader:
         input); ``positional`` reads every cell by its column's role (rows of a ruled table)."""
         if positional is None:
             positional = line.grid is not None
+        run_on = [c for _, c in line.filled if is_run_on(c)]
+        if run_on:
+            for cell in run_on:
+                self.run_on(cell, line)
+            return
         if positional and text_col is None:
             self._row_by_columns(line)
             return
         self._row_by_tokens(line, text_col)
+
+    def run_on(self, cell: str, line: Line) -> None:
+        """A cell holding whole indicators as coded segments (``1-产出指标；11-数量指标；111-办公设备采购
+        数量；年度指标值:≥10台；…``): each 三级 with the levels and values printed before the next."""
+        current: str | None = None
+        values: dict[str, str] = {}
+
+        def flush() -> None:
+            nonlocal current, values
+            if current is not None:
+                self._emit(current, values, line)
+            current, values = None, {}
+
+        for seg in _RUN_ON_SPLIT.split(cell):
+            seg = seg.strip()
+            if not seg:
+                continue
+            m = _RUN_ON_CODED.match(seg)
+            if m:
+                depth = min(len(m.group(1)), 3)
+                name = m.group(2).strip()
+                if depth == 3:
+                    flush()
+                    current = name
+                    continue
+                flush()
+                ref = self._level_of(name, None)
+                if ref is not None and ref.depth == depth:
+                    self._take_level(ref, name)
+                elif depth == 1:
+                    self._set_l1(LevelRef(name, 1))
+                else:
+                    self.l2 = LevelRef(name, 2)
+                continue
+            m = _RUN_ON_FIELD.match(seg)
+            if m and current is not None:
+                role = column_role(m.group(1))
+                if role in TRAILING_ROLES:
+                    values[role] = m.group(2).strip()
+                    continue
+            if current is not None and not values:
+                current += seg  # a 三级 text holding the separator itself
+        flush()
 
     def _score_note(self, line: Line) -> bool:
         """A row holding only the score of the 一级 above it, wrapped out of its cell (产出指标 /

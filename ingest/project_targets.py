@@ -34,7 +34,7 @@ from .indicators import (
     read_header,
     read_stream,
 )
-from .indicators import UNSPECIFIED_L1, is_stop_line, layout_rows
+from .indicators import UNSPECIFIED_L1, is_run_on, is_stop_line, layout_rows
 from .records import Money, ProjectTargetTable, Span
 from .sections import MONEY_UNIT, is_heading, is_title
 from .text import Line, key
@@ -57,6 +57,8 @@ _TITLE_YEAR = re.compile(r"[(（]\s*\d{4}\s*年度?\s*[)）]")
 _GENERIC_TITLE = re.compile(r"^((\d{4}年度?)?(部门|单位|部门\(单位\))?(预算)?(政策和|政策)?(项目支出|项目|专项资金|部门主管专项资金|财政)?(的)?)$")
 #: a unit code printed before the unit's or project's name: 820001-井研县马踏镇人民政府, 301007_…, [292]…
 _CODED_NAME = re.compile(r"^\[?(\d{3,12})\]?\s*[-_－—、\s]?\s*(\S.*)$")
+#: the columns of run-on indicator cells (1-产出指标；11-数量指标；111-…；年度指标值:…)
+RUN_ON_HEADER = IndicatorHeader({0: 1, 1: 2, 2: 3}, [(3, "annual")])
 #: field rows looked at to tell how a table is printed (label and value on one line, or one cell per line)
 LABEL_ROWS_SEEN = 6
 #: how many lines above a table its title may wrap over
@@ -319,6 +321,7 @@ class ProjectTableReader:
         self.first_no: int | None = None  # the table's first field row (its 项目名称 row when printed)
         #: plain pdftotext emitted the table column by column: labels and values are not in order
         self.scrambled = False
+        self.run_on: list[Line] = []  # rows whose cells hold indicators as coded segments
         self._headings: list[str] = []
         self.name_no: int | None = None
 
@@ -454,6 +457,10 @@ class ProjectTableReader:
             if self._goal_columns(line):
                 i += 1
                 continue
+            if any(is_run_on(c) for _, c in line.filled):
+                self.run_on.append(line)  # indicators printed as coded segments in one cell
+                i += 1
+                continue
             if mode == "layout" and not line.tabbed:
                 pending_layout.append(line)
                 i += 1
@@ -468,6 +475,13 @@ class ProjectTableReader:
         if pending_layout:
             self._take_layout(pending_layout)
         table = self._build()
+        if header is None and self.run_on:
+            reader = IndicatorReader(RUN_ON_HEADER)
+            for ln in self.run_on:
+                reader.row(ln)
+            table.indicators, table.warnings = reader.indicators, table.warnings + reader.warnings
+            table.span = Span(table.span.start, self.run_on[-1].no)
+            return table
         if header is None:
             table.warnings.append(f"project {table.name!r}: no indicator table found")
             table.span = Span(table.span.start, lines[max(self.start, i - 1)].no)
