@@ -37,6 +37,9 @@ from ontology import (
 from .key_projects import link, match_key
 from .errors import display_path
 from .records import (
+    ACTUAL,
+    ADJUSTED,
+    BUDGET,
     BudgetTable,
     DepartmentTargetTable,
     Indicator,
@@ -46,8 +49,12 @@ from .records import (
     ProjectTargetTable,
     SelfEvaluation,
     Span,
+    SummaryRow,
     Target,
 )
+
+_ROLES = {BUDGET: BKG.BudgetedAmount, ADJUSTED: BKG.AdjustedBudgetAmount, ACTUAL: BKG.ActualAmount}
+_ROLE_AMOUNT = {BUDGET: BKG.budgetedAmount, ADJUSTED: BKG.adjustedBudgetAmount, ACTUAL: BKG.actualAmount}
 
 SHARED_GRAPH = ID["graph/shared"]
 ONTOLOGY_GRAPH = URIRef("https://w3id.org/budgetkg/def")
@@ -344,13 +351,17 @@ class _Mapper:
         self.provenance(tiri, t.span)
         if t.total is not None:
             self.add(tiri, BKG.printedTotal, Literal(t.total.yuan, datatype=XSD.decimal))
-        for n, (label, m) in enumerate(t.summary_totals.items(), start=1):
+        rows = t.summary_rows or [SummaryRow(label, m, "", t.span) for label, m in t.summary_totals.items()]
+        for n, r in enumerate(rows, start=1):
             # rows without a code (收支总表 totals, 表12 project categories), kept for 勾稽 checks
             row = URIRef(f"{tiri}/s{n}")
             self.add(tiri, BKG.summaryRow, row)
-            self.add(row, RDFS.label, Literal(label))
-            self.add(row, BKG.amount, Literal(m.yuan, datatype=XSD.decimal))
-            self.add(row, BKG.amountPrinted, Literal(m.printed))
+            self.add(row, RDFS.label, Literal(r.label))
+            self.add(row, BKG.amount, Literal(r.money.yuan, datatype=XSD.decimal))
+            self.add(row, BKG.amountPrinted, Literal(r.money.printed))
+            if r.group:
+                self.add(row, BKG.columnGroup, Literal(r.group))
+            self.add(row, BKG.lineStart, Literal(r.span.start, datatype=XSD.integer))
         for line in t.lines:
             if line.name:
                 self.code_names.setdefault((line.scheme, line.code), []).append(line.name)
@@ -364,7 +375,7 @@ class _Mapper:
                     self.add(m, BKG.listsCode, concept_iri(line.scheme, line.code))
                     self.add(m, BKG.printedName, Literal(line.name))
                 continue
-            l = self.unique(mint("line", tiri, line.code))
+            l = self.unique(mint("line", tiri, line.code) if line.cross_code is None else mint("line", tiri, line.code, line.cross_code))
             c = concept_iri(line.scheme, line.code)
             self.add(l, RDF.type, BKG.BudgetLine)
             self.add(l, RDF.type, QB.Observation)
@@ -386,6 +397,13 @@ class _Mapper:
                 self.add(l, BKG.printedName, Literal(line.name))
             else:
                 self.add(l, RDFS.label, Literal(f"[{line.code}]"))
+            if line.code_inferred:
+                self.add(l, BKG.codeInferred, Literal(True))
+            if line.cross_code:
+                # the 政府预算经济分类 code printed beside the 部门预算 one, for the same amount
+                self.add(l, BKG.secondaryClassification, concept_iri("economic", line.cross_code))
+                self.code_names.setdefault(("economic", line.cross_code), []).extend([line.cross_name] if line.cross_name else [])
+            by_role: dict[str, Money] = {}
             for n, col in enumerate(line.columns, start=1):
                 ca = URIRef(f"{l}/c{n}")
                 self.add(l, BKG.columnAmount, ca)
@@ -393,6 +411,11 @@ class _Mapper:
                 self.add(ca, BKG.amount, Literal(col.money.yuan, datatype=XSD.decimal))
                 self.add(ca, BKG.amountPrinted, Literal(col.money.printed))
                 self.add(ca, BKG.order, Literal(n, datatype=XSD.integer))
+                self.add(ca, BKG.amountRole, _ROLES[col.role])
+                by_role.setdefault(col.role, col.money)
+            # budget vs actual on the line itself: the first column of each role (its 合计)
+            for role, m in by_role.items():
+                self.add(l, _ROLE_AMOUNT[role], Literal(m.yuan, datatype=XSD.decimal))
             self.provenance(l, line.span)
 
     def issues(self) -> None:
@@ -423,6 +446,32 @@ class _Mapper:
             self.year(iri, self.doc.year)
             self.money(iri, e.amount)
             self.add(iri, BKG.overallGoal, e.goal)
+            found = link(e, tables)
+            if found is not None:
+                p, note = found
+                self.add(iri, BKG.refersTo, projects[id(p)])
+                self.add(iri, BKG.matchNote, Literal(note))
+            self.provenance(iri, e.span)
+
+    def project_list(self, projects: dict) -> None:
+        """Rows of the document's project lists (项目支出表), each linked to the project of the same
+        name (its performance table) and to the 功能分类 code the list prints for it."""
+        tables = self.doc.projects
+        for e in self.doc.project_budgets:
+            iri = self.unique(mint("project-budget", self.d, e.table, e.name, e.implementing_unit))
+            self.add(self.d, BKG.hasProjectBudgetEntry, iri)
+            self.add(iri, RDF.type, BKG.ProjectBudgetEntry)
+            self.add(iri, RDFS.label, Literal(e.name))
+            self.add(iri, BKG.budgetUnit, self.unit)
+            self.year(iri, self.doc.year)
+            self.money(iri, e.amount)
+            self.add(iri, BKG.projectCategory, e.category)
+            self.add(iri, BKG.implementingUnit, e.implementing_unit)
+            if e.table:
+                self.add(iri, BKG.listedIn, Literal(e.table))
+            if e.code:
+                self.add(iri, BKG.classification, concept_iri("functional", e.code))
+                self.code_names.setdefault(("functional", e.code), [])
             found = link(e, tables)
             if found is not None:
                 p, note = found
@@ -470,6 +519,7 @@ class _Mapper:
         for t in self.doc.budget_tables:
             self.budget_table(t)
         self.key_projects(projects)
+        self.project_list(projects)
         self.descriptions(projects)
         self.issues()
         self.concepts()

@@ -138,6 +138,10 @@ class DepartmentTargetTable:
     warnings: list[str] = field(default_factory=list)
 
 
+#: roles of a column's amounts (决算 tables print budget and actual side by side)
+BUDGET, ADJUSTED, ACTUAL = "budget", "adjusted", "actual"
+
+
 @dataclass
 class SelfEvaluation:
     """绩效自评表: a 项目绩效自评表 or 部门整体绩效自评表 — what was planned beside what was achieved.
@@ -172,8 +176,13 @@ class SelfEvaluation:
 
 @dataclass(frozen=True)
 class ColumnAmount:
+    """One amount of a line, under its column's heading as printed; a heading printed over several
+    header rows is composed top-down (``基本支出›人员经费``)."""
+
     heading: str
     money: Money
+    #: budget (预算数 / 年初预算数), adjusted (全年预算数 / 调整预算数) or actual (决算数 / 执行数)
+    role: str = BUDGET
 
 
 @dataclass
@@ -186,6 +195,27 @@ class BudgetLine:
     total: Money | None
     columns: list[ColumnAmount]
     span: Span
+    #: the code was not printed on this line: resolved from the subject's name, printed with its code
+    #: elsewhere in the same document
+    code_inferred: bool = False
+    #: a second code printed on the same row for the same amount: the 政府预算支出经济分类 (5xx) code
+    #: beside the 部门预算支出经济分类 (3xx) one
+    cross_code: str | None = None
+    cross_name: str | None = None
+
+
+@dataclass
+class SummaryRow:
+    """A row of a summary table (收支总表 …) without a code: label → amount, with the column group it
+    was printed in (收入 / 支出›功能分类 / 支出›支出用途)."""
+
+    label: str
+    money: Money
+    group: str
+    span: Span
+    #: every amount of the row under its heading (a row whose code :func:`infer_codes` resolves
+    #: becomes a budget line with them)
+    columns: list[ColumnAmount] = field(default_factory=list, repr=False, compare=False)
 
 
 @dataclass
@@ -206,6 +236,12 @@ class BudgetTable:
     summary_totals: dict[str, Money] = field(default_factory=dict)
     kind: str = "UnknownTable"  # bkg:TableKinds concept (see ingest.classify)
     stage: str = "预算"  # 预算 | 决算
+    #: every label → amount row in print order (summary_totals keeps the first amount per label)
+    summary_rows: list[SummaryRow] = field(default_factory=list)
+    #: rows read but not kept, with why (a name no code could be found for, an implausible code …)
+    dropped: list[str] = field(default_factory=list)
+    #: the reader's view of the columns, to read the table's continuation on the next page
+    layout: object = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -216,6 +252,22 @@ class KeyProjectEntry:
     amount: Money | None
     span: Span
     goal: str | None = None  # 绩效目标 printed beside the amount
+
+
+@dataclass
+class ProjectBudgetEntry:
+    """A row of a project list (项目支出表 / 项目支出预算情况表): a project with its amount as printed,
+    and what the list prints beside it (项目类别, 功能科目, 单位)."""
+
+    name: str
+    amount: Money | None
+    span: Span
+    category: str | None = None
+    code: str | None = None  # 功能分类 code when printed
+    implementing_unit: str | None = None
+    table: str = ""  # title of the list
+    #: the list prints group rows (资金使用单位 / 项目类别) above their projects, and whether they are units
+    groups: tuple[bool, bool] = field(default=(False, False), repr=False, compare=False)
 
 
 @dataclass
@@ -285,6 +337,7 @@ class ParsedDocument:
     department_targets: list[DepartmentTargetTable] = field(default_factory=list)
     budget_tables: list[BudgetTable] = field(default_factory=list)
     key_projects: list[KeyProjectEntry] = field(default_factory=list)
+    project_budgets: list[ProjectBudgetEntry] = field(default_factory=list)
     descriptions: list[ProjectDescription] = field(default_factory=list)
     self_evaluations: list[SelfEvaluation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -233,7 +233,7 @@ def test_validate_and_check_cli(samples_store_dir, fresh_copy):
     report = cli(samples_store_dir, "check")
     assert report.returncode == 0
     # the real discrepancies of the samples are reported, with their lines
-    assert "DIFF 本年收入合计 = 本年支出合计: 收支总体情况表" in report.stdout and "lines 68" in report.stdout
+    assert "DIFF 收入总计 = 本年收入合计 + 上年结转等: 收支总体情况表" in report.stdout and "lines 68" in report.stdout
     assert "DIFF 合计 = 基本支出 + 项目支出: 2026年预算单位支出预算总表 [2040601]" in report.stdout
     # a project stripped of its amount no longer conforms
     from ingest.store import open_store
