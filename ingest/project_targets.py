@@ -1036,13 +1036,50 @@ def _is_data_row(line: Line) -> bool:
     return len(line.filled) >= 2 and any(is_amount(c) for _, c in line.filled)
 
 
+def continue_previous(previous: ProjectTargetTable, lines: list[Line], start: int, end: int) -> list[str] | None:
+    """Indicator rows continued on the next page under the running title, with no field row and no
+    heading repeated: they belong to the project above. Returns warnings, or None when the block
+    is not such a continuation."""
+    rows = [ln for ln in lines[start:end] if ln.filled and ln.tabbed]
+    if not rows or any(_is_label(c) or _label_value(c) for ln in rows for _, c in ln.filled):
+        return None
+    first = rows[0]
+    depth = {}
+    for col, c in first.filled:
+        cands = level_candidates(c)
+        if cands and col not in depth:
+            depth[col] = min(lv.depth for lv in cands) if len(cands) == 1 else (1 if col == min(
+                (k for k, x in first.filled if level_candidates(x)), default=col) else 2)
+    if not depth:
+        return None
+    text_col = max(depth) + 1
+    value_col = max(col for col, _ in first.filled)
+    if value_col <= text_col:
+        return None
+    header = IndicatorHeader({**depth, text_col: 3}, [(value_col, "annual")])
+    reader = IndicatorReader(header)
+    for ln in rows:
+        reader.row(ln, positional=True)
+    for ind in reader.indicators:
+        ind.order = len(previous.indicators) + 1
+        previous.indicators.append(ind)
+    previous.span = previous.span.merge(Span(rows[0].no, rows[-1].no))
+    return reader.warnings + [f"project {previous.name!r}: {len(reader.indicators)} indicators continued on "
+                              f"line {rows[0].no}{f' (page {rows[0].page})' if rows[0].page else ''} under the running title"]
+
+
 def read_project_tables(path: str, lines: list[Line], start: int, end: int, caption: str | None = None,
-                        floor: int = 0) -> tuple[list[ProjectTargetTable], list[str]]:
+                        floor: int = 0, previous: ProjectTargetTable | None = None) -> tuple[list[ProjectTargetTable], list[str]]:
     """Every project a project-table block holds, and a warning for each part of it that could not
-    be read (when at least one part could; else the first part's :class:`ParseError`)."""
+    be read (when at least one part could; else the first part's :class:`ParseError`). Indicator
+    rows alone, continued from the page before, are added to ``previous``."""
     money = MoneyContext(caption or caption_unit(lines, start, min(end, start + 12)), document_money_units(lines))
     if not any(ln.tabbed or any(_is_label(c) or _label_value(c) for c in _kv_cells(ln)) for ln in lines[start:end] if ln.filled):
         return [], []  # a heading with no table under it (本部门无…)
+    if previous is not None:
+        continued = continue_previous(previous, lines, start, end)
+        if continued is not None:
+            return [], continued
     # a table that lists projects row by row: its heading names project columns
     for j in range(start, min(end, start + 40)):
         ln = lines[j]
