@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .amounts import is_amount, parse_money, unit_of_label
-from .indicators import IndicatorReader, read_header
+from .indicators import IndicatorReader, layout_rows, read_header
 from .project_targets import MoneyContext, caption_unit, document_money_units
 from .records import DepartmentTargetTable, KeyTask, Money, Span
 from .sections import is_heading
@@ -92,6 +92,16 @@ class DepartmentTableReader:
             first = key(cells[0][1])
             # -- indicator part ------------------------------------------------------------------
             header = read_header(line)
+            if header is not None and line.grid is None and "\t" not in line.raw:
+                # pdftotext -layout: level names centred on the rows they span, cells wrapped over
+                # lines around their row — the grid is rebuilt from positions
+                reader = reader or IndicatorReader(header)
+                reader.header = header
+                rows, last_row = layout_rows(lines, i + 1, self.end, line, header)
+                for row in rows:
+                    reader.row(row, positional=True)
+                last = max(last, last_row)
+                break
             if header is not None:
                 if reader is None:
                     reader = IndicatorReader(header)

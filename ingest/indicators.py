@@ -400,10 +400,11 @@ class IndicatorReader:
                 continue  # 绩效指标 / 年度绩效目标(90分) printed in the section column
             if ref is not None:
                 continue  # a level name printed twice in one row
+            # a level name the standard does not know (一般性支出情况, 成本控制 …): its column says which
             depth = h.level_cols.get(col) or (1 if col <= first_level else 2)
             if depth == 1:
-                self._set_l1(LevelRef(split_level_score(cell)[0] if split_level_score(cell)[1] else cell, 1),
-                             split_level_score(cell)[1])
+                name, score = split_level_score(cell)
+                self._set_l1(LevelRef(name if score else cell, 1), score)
             else:
                 self.l2 = LevelRef(cell, 2)
         if text is not None and not head and not trailing and self._continues(line):
@@ -815,6 +816,8 @@ def layout_rows(lines: list[Line], i: int, end: int, header_line: Line, header: 
             continue
         if is_stop_line(ln):
             break
+        if read_header(ln) is not None:
+            continue  # the heading repeated on a new page: never a row
         got = []
         for centre, s, e, text in layout_cells(ln.raw):
             if is_section_label(text):

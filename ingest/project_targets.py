@@ -69,12 +69,13 @@ TITLE_MAX = 60
 
 # -- money units ------------------------------------------------------------------------------
 
-_DOC_UNITS: dict[int, set[str]] = {}
+_DOC_UNITS: dict[tuple, set[str]] = {}
 
 
 def document_money_units(lines: list[Line]) -> set[str]:
     """The money units the document's tables print in their captions (单位：万元)."""
-    k = id(lines)
+    # the list's identity and its ends: a list freed and another made at its address differs there
+    k = (id(lines), len(lines), lines[0].raw if lines else "", lines[-1].raw if lines else "")
     if k not in _DOC_UNITS:
         found: set[str] = set()
         for ln in lines:
@@ -341,6 +342,7 @@ class ProjectTableReader:
                     self.labels[target] = self.labels.get(target, "") + cell
                 return
         if field is not None and not (self.current == "name" and not self.values.get("name")):
+            # the table starts at its 项目名称 row, or at its first field row when it prints none
             if self.first_no is None or field == "name" and self.name_no is None:
                 self.first_no = no
             self.name_no = self.name_no or (no if field == "name" else None)
@@ -874,7 +876,8 @@ def read_project_rows(path: str, lines: list[Line], hi: int, end: int, header: I
     projects: list[ProjectTargetTable] = []
     readers: list[IndicatorReader] = []
     unit_cell: str | None = None
-    amount_label = next((ln.cells[c] for c in [by_role.get("amount")] if c is not None for ln in [lines[hi]] if c < len(ln.cells)), "")
+    amount_col = by_role.get("amount")
+    amount_label = lines[hi].cells[amount_col] if amount_col is not None and amount_col < len(lines[hi].cells) else ""
     last = hi
     for j in range(hi + 1, end):
         line = lines[j]
@@ -948,8 +951,8 @@ def read_goal_list(path: str, lines: list[Line], hi: int, end: int, roles: dict[
         p.amount = parse_money(amount, unit)
         unit_name = cells.get("unit_name")
         if unit_name:
-            m = _CODED_NAME.match(unit_name)
-            p.unit_code, p.implementing_unit = (m.group(1), m.group(2)) if m and not unit_name[0].isdigit() is False else (None, unit_name)
+            m = _CODED_NAME.match(unit_name)  # 511001-湖州市… : the unit without its code
+            p.unit_code, p.implementing_unit = (m.group(1), m.group(2)) if m else (None, unit_name)
         p.overall_goal = cells.get("goal")
         out.append(p)
     return out, last
