@@ -35,6 +35,8 @@ from .vocab import (
 )
 
 UNSPECIFIED_L2 = "未注明二级指标"
+#: the 一级 of an indicator whose level the extraction lost (plain-text columns emitted apart)
+UNSPECIFIED_L1 = "未注明一级指标"
 
 LEVEL_ROLES = {"level1": 1, "level2": 2, "level3": 3}
 VALUE_ROLES = ("period", "annual")
@@ -58,6 +60,21 @@ QUALITATIVE_TARGET_MAX = 24
 
 
 _LEVEL_SCORE_NOTE = re.compile(r"^[(]?\d+(\.\d+)?([-—~～至]\d+(\.\d+)?)?分?[)]?分$|^[(]\d+(\.\d+)?([-—~～至]\d+(\.\d+)?)?分?[)]$")
+
+
+#: run-on indicator cells: coded segments 1-产出指标；11-数量指标；111-…；年度指标值:…
+_RUN_ON_SPLIT = re.compile(r"[；;\n]")
+_RUN_ON_CODED = re.compile(r"^(\d{1,3})\s*[-－—、.．]\s*(\S.*)$")
+_RUN_ON_FIELD = re.compile(r"^([^:：]{2,12})[:：]\s*(.*)$")
+
+
+def is_run_on(cell: str) -> bool:
+    """Whether a cell holds indicators as coded segments (a 一级 ``1-``, a 三级 ``111-`` and a value)."""
+    segs = [x.strip() for x in _RUN_ON_SPLIT.split(cell) if x.strip()]
+    coded = [m for m in (_RUN_ON_CODED.match(x) for x in segs) if m]
+    return (any(len(m.group(1)) == 1 and level_candidates_any(m.group(2)) for m in coded)
+            and any(len(m.group(1)) >= 3 for m in coded)
+            and any((f := _RUN_ON_FIELD.match(x)) and column_role(f.group(1)) in VALUE_ROLES for x in segs))
 
 
 def _is_level_prefix(cell: str) -> bool:
@@ -288,10 +305,58 @@ class IndicatorReader:
         input); ``positional`` reads every cell by its column's role (rows of a ruled table)."""
         if positional is None:
             positional = line.grid is not None
+        run_on = [c for _, c in line.filled if is_run_on(c)]
+        if run_on:
+            for cell in run_on:
+                self.run_on(cell, line)
+            return
         if positional and text_col is None:
             self._row_by_columns(line)
             return
         self._row_by_tokens(line, text_col)
+
+    def run_on(self, cell: str, line: Line) -> None:
+        """A cell holding whole indicators as coded segments (``1-产出指标；11-数量指标；111-办公设备采购
+        数量；年度指标值:≥10台；…``): each 三级 with the levels and values printed before the next."""
+        current: str | None = None
+        values: dict[str, str] = {}
+
+        def flush() -> None:
+            nonlocal current, values
+            if current is not None:
+                self._emit(current, values, line)
+            current, values = None, {}
+
+        for seg in _RUN_ON_SPLIT.split(cell):
+            seg = seg.strip()
+            if not seg:
+                continue
+            m = _RUN_ON_CODED.match(seg)
+            if m:
+                depth = min(len(m.group(1)), 3)
+                name = m.group(2).strip()
+                if depth == 3:
+                    flush()
+                    current = name
+                    continue
+                flush()
+                ref = self._level_of(name, None)
+                if ref is not None and ref.depth == depth:
+                    self._take_level(ref, name)
+                elif depth == 1:
+                    self._set_l1(LevelRef(name, 1))
+                else:
+                    self.l2 = LevelRef(name, 2)
+                continue
+            m = _RUN_ON_FIELD.match(seg)
+            if m and current is not None:
+                role = column_role(m.group(1))
+                if role in TRAILING_ROLES:
+                    values[role] = m.group(2).strip()
+                    continue
+            if current is not None and not values:
+                current += seg  # a 三级 text holding the separator itself
+        flush()
 
     def _score_note(self, line: Line) -> bool:
         """A row holding only the score of the 一级 above it, wrapped out of its cell (产出指标 /
@@ -335,10 +400,11 @@ class IndicatorReader:
                 continue  # 绩效指标 / 年度绩效目标(90分) printed in the section column
             if ref is not None:
                 continue  # a level name printed twice in one row
+            # a level name the standard does not know (一般性支出情况, 成本控制 …): its column says which
             depth = h.level_cols.get(col) or (1 if col <= first_level else 2)
             if depth == 1:
-                self._set_l1(LevelRef(split_level_score(cell)[0] if split_level_score(cell)[1] else cell, 1),
-                             split_level_score(cell)[1])
+                name, score = split_level_score(cell)
+                self._set_l1(LevelRef(name if score else cell, 1), score)
             else:
                 self.l2 = LevelRef(cell, 2)
         if text is not None and not head and not trailing and self._continues(line):
@@ -750,6 +816,8 @@ def layout_rows(lines: list[Line], i: int, end: int, header_line: Line, header: 
             continue
         if is_stop_line(ln):
             break
+        if read_header(ln) is not None:
+            continue  # the heading repeated on a new page: never a row
         got = []
         for centre, s, e, text in layout_cells(ln.raw):
             if is_section_label(text):
@@ -838,6 +906,9 @@ def is_stop_line(line: Line) -> bool:
     t = line.text
     if _STOP.match(t) or is_heading(line):
         return True
+    k = key(t)
+    if len(k) <= 40 and re.search(r"绩效(目标|指标)?.{0,6}表$", k) and line.grid is None and "\t" not in line.raw:
+        return True  # the next table's title
     first = t.split()[0] if t.split() else ""
     return match_field(first, PROJECT_FIELDS) == "name"
 
@@ -875,6 +946,9 @@ def layout_list_rows(lines: list[Line], hi: int, end: int, roles: dict[int, str]
             continue  # the column-number row
         for centre, s, e, text in cells:
             c = _nearest_column(centre, s, e, cols)
+            if c == amount_col and not is_amount(text):
+                # text nearer the amount heading than its own (a wide goal column, left-aligned): not an amount
+                c = _nearest_column(centre, s, e, [x for x in cols if x[0] != amount_col])
             if c is not None:
                 frags.append(_Fragment(j, c, text))
         idxs.append(j)

@@ -13,18 +13,27 @@ import re
 from decimal import Decimal
 
 from .amounts import is_amount, parse_money, unit_of_label
+from .errors import ParseError
 from .records import KeyProjectEntry, ProjectTargetTable, Span
 from .text import Line, key
 
 _TOLERANCE = Decimal(5000)  # 0.5 万元: amounts in 万元 lists are rounded to 0.01 万元
 
 
-def read_key_projects(lines: list[Line], start: int, end: int) -> list[KeyProjectEntry]:
+_GOAL_HEADING = re.compile(r"绩效目标|目标")
+
+
+def read_key_projects(lines: list[Line], start: int, end: int, path: str = "") -> list[KeyProjectEntry]:
+    """Entries of a 重点项目 list: 项目 | 预算数（单位：万元） | 绩效目标. The amount's unit comes from
+    its heading, else the list's caption or the unit the document's tables print; a list whose unit
+    cannot be told is skipped (:class:`ParseError`), never guessed."""
+    from .project_targets import MoneyContext, caption_unit, document_money_units
+
     header = lines[start]
-    unit = "万元"
-    for _, c in header.filled:
-        if "元" in c:
-            unit = unit_of_label(c, default="万元")
+    unit = next((u for _, c in header.filled if (u := unit_of_label(c, default=""))), None)
+    money = MoneyContext(caption_unit(lines, max(0, start - 3), start + 1), document_money_units(lines))
+    unit = unit or money.unit()
+    goal_col = next((col for col, c in header.filled[1:] if _GOAL_HEADING.search(key(c))), None)
     out: list[KeyProjectEntry] = []
     for line in lines[start + 1 : end]:
         cells = line.filled
@@ -36,8 +45,11 @@ def read_key_projects(lines: list[Line], start: int, end: int) -> list[KeyProjec
         amt = next((c for _, c in cells[1:] if is_amount(c)), None)
         if amt is None or is_amount(name):
             continue
+        if unit is None:
+            raise ParseError(path or "document", f"key-project list: {money.why_not()}", line.no)
+        goal = dict(cells).get(goal_col) if goal_col is not None else None
         out.append(KeyProjectEntry(name=re.sub(r"\s+", "", name) if " " in name else name,
-                                   amount=parse_money(amt, unit), span=Span(line.no, line.no)))
+                                   amount=parse_money(amt, unit), span=Span(line.no, line.no), goal=goal))
     return out
 
 

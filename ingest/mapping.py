@@ -444,6 +444,7 @@ class _Mapper:
             self.add(iri, BKG.budgetUnit, self.unit)
             self.year(iri, self.doc.year)
             self.money(iri, e.amount)
+            self.add(iri, BKG.overallGoal, e.goal)
             found = link(e, tables)
             if found is not None:
                 p, note = found

@@ -78,12 +78,15 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
             _extend(doc.budget_tables[-1], rows)
     if b.kind == "project":
         # one block may hold several projects (a table per project, or one row per indicator)
-        projects, skipped = read_project_tables(path, lines, b.start, b.end, caption=b.money_unit, floor=floor)
+        before = len(doc.projects[-1].indicators) if doc.projects else 0
+        projects, skipped = read_project_tables(path, lines, b.start, b.end, caption=b.money_unit, floor=floor,
+                                                previous=doc.projects[-1] if doc.projects else None)
         doc.projects.extend(projects)
         doc.warnings.extend(skipped)
-        return len(projects) + sum(len(p.indicators) for p in projects)
+        continued = len(doc.projects[-1].indicators) - before if doc.projects and not projects else 0
+        return len(projects) + sum(len(p.indicators) for p in projects) + continued
     if b.kind == "department":
-        dt = read_department_table(path, lines, _first_trigger(lines, b, "department"), b.end)
+        dt = read_department_table(path, lines, _first_trigger(lines, b, "department"), b.end, caption=b.money_unit)
         ctx = " ".join(ln.text for ln in lines[max(floor, b.start - 6) : b.start + 1])
         years = _YEAR.findall(ctx.replace(" ", ""))
         dt.year = int(years[0]) if years else None

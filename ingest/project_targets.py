@@ -34,11 +34,11 @@ from .indicators import (
     read_header,
     read_stream,
 )
-from .indicators import layout_rows
+from .indicators import UNSPECIFIED_L1, is_run_on, is_stop_line, layout_rows
 from .records import Money, ProjectTargetTable, Span
 from .sections import MONEY_UNIT, is_heading, is_title
 from .text import Line, key
-from .vocab import ANNUAL_VALUE, INDICATOR_HEADER, PERIOD_VALUE, PROJECT_FIELDS, level_candidates, match_field
+from .vocab import ANNUAL_VALUE, INDICATOR_HEADER, PERIOD_VALUE, PROJECT_FIELDS, column_role, level_candidates, match_field
 
 _YEAR = re.compile(r"(20\d{2}|19\d{2})")
 _LABEL_VALUE = re.compile(r"^([^：:]{2,14})[：:]\s*(.+)$")
@@ -57,6 +57,8 @@ _TITLE_YEAR = re.compile(r"[(（]\s*\d{4}\s*年度?\s*[)）]")
 _GENERIC_TITLE = re.compile(r"^((\d{4}年度?)?(部门|单位|部门\(单位\))?(预算)?(政策和|政策)?(项目支出|项目|专项资金|部门主管专项资金|财政)?(的)?)$")
 #: a unit code printed before the unit's or project's name: 820001-井研县马踏镇人民政府, 301007_…, [292]…
 _CODED_NAME = re.compile(r"^\[?(\d{3,12})\]?\s*[-_－—、\s]?\s*(\S.*)$")
+#: the columns of run-on indicator cells (1-产出指标；11-数量指标；111-…；年度指标值:…)
+RUN_ON_HEADER = IndicatorHeader({0: 1, 1: 2, 2: 3}, [(3, "annual")])
 #: field rows looked at to tell how a table is printed (label and value on one line, or one cell per line)
 LABEL_ROWS_SEEN = 6
 #: how many lines above a table its title may wrap over
@@ -67,12 +69,13 @@ TITLE_MAX = 60
 
 # -- money units ------------------------------------------------------------------------------
 
-_DOC_UNITS: dict[int, set[str]] = {}
+_DOC_UNITS: dict[tuple, set[str]] = {}
 
 
 def document_money_units(lines: list[Line]) -> set[str]:
     """The money units the document's tables print in their captions (单位：万元)."""
-    k = id(lines)
+    # the list's identity and its ends: a list freed and another made at its address differs there
+    k = (id(lines), len(lines), lines[0].raw if lines else "", lines[-1].raw if lines else "")
     if k not in _DOC_UNITS:
         found: set[str] = set()
         for ln in lines:
@@ -317,6 +320,10 @@ class ProjectTableReader:
         self.goal_cols: dict[int, str] = {}
         self._label_only: list[str] = []  # fields whose label came without a value yet
         self.first_no: int | None = None  # the table's first field row (its 项目名称 row when printed)
+        #: plain pdftotext emitted the table column by column: labels and values are not in order
+        self.scrambled = False
+        self.run_on: list[Line] = []  # rows whose cells hold indicators as coded segments
+        self._headings: list[str] = []
         self.name_no: int | None = None
 
     # -- key/value part -----------------------------------------------------------------------
@@ -335,6 +342,7 @@ class ProjectTableReader:
                     self.labels[target] = self.labels.get(target, "") + cell
                 return
         if field is not None and not (self.current == "name" and not self.values.get("name")):
+            # the table starts at its 项目名称 row, or at its first field row when it prints none
             if self.first_no is None or field == "name" and self.name_no is None:
                 self.first_no = no
             self.name_no = self.name_no or (no if field == "name" else None)
@@ -433,7 +441,26 @@ class ProjectTableReader:
                     if header is not None:
                         row_mode = "cell"
                         break
+                    self.scrambled = True  # the heading's cells are apart: columns emitted one after another
+                if _is_grid_cell(line.text) or column_role(line.text) in ("level1", "level2", "level3", "annual", "period"):
+                    # a level name or heading among the fields: plain pdftotext emitted the table
+                    # column by column; the heading is complete once 三级指标 and 指标值 came
+                    self.scrambled = True
+                    self._headings.append(k)
+                    if {"level3", "annual"} <= {column_role(h) for h in self._headings} or \
+                            {"level3", "period"} <= {column_role(h) for h in self._headings}:
+                        header = read_header(Line(line.no, "", tuple(h for h in self._headings if column_role(h))))
+                        if header is not None:
+                            row_mode = "scrambled"
+                            i += 1
+                            break
+                    i += 1
+                    continue
             if self._goal_columns(line):
+                i += 1
+                continue
+            if any(is_run_on(c) for _, c in line.filled):
+                self.run_on.append(line)  # indicators printed as coded segments in one cell
                 i += 1
                 continue
             if mode == "layout" and not line.tabbed:
@@ -450,6 +477,13 @@ class ProjectTableReader:
         if pending_layout:
             self._take_layout(pending_layout)
         table = self._build()
+        if header is None and self.run_on:
+            reader = IndicatorReader(RUN_ON_HEADER)
+            for ln in self.run_on:
+                reader.row(ln)
+            table.indicators, table.warnings = reader.indicators, table.warnings + reader.warnings
+            table.span = Span(table.span.start, self.run_on[-1].no)
+            return table
         if header is None:
             table.warnings.append(f"project {table.name!r}: no indicator table found")
             table.span = Span(table.span.start, lines[max(self.start, i - 1)].no)
@@ -459,6 +493,11 @@ class ProjectTableReader:
             raise ParseError(self.path, f"the indicator table of project {table.name!r} ends after its heading "
                              "(truncated document?)", lines[i - 1].no)
         table.indicators, warnings, last = read_indicator_rows(lines, i, self.end, header, row_mode, lines[i - 1])
+        if any(i.level1.label == UNSPECIFIED_L1 for i in table.indicators) and not self.scrambled:
+            # the grid was extracted column by column: so were the fields above it
+            table.overall_goal = table.annual_goal = table.basis = table.summary = table.implementing_unit = None
+            warnings.append(f"project {table.name!r}: the table's columns were extracted one after another "
+                            "(plain text): goals and units not read")
         table.span = Span(table.span.start, lines[max(last, i - 1)].no)
         table.warnings.extend(warnings)
         return table
@@ -570,6 +609,11 @@ class ProjectTableReader:
         if t.amount is None:
             raise ParseError(self.path, f"project table {t.name!r}: no readable amount (年度预算金额 / 年度资金总额 "
                              "missing or not a number)", first.no)
+        if self.scrambled:
+            # only a label directly followed by a value of its own shape can be trusted
+            t.overall_goal = t.annual_goal = t.basis = t.summary = t.implementing_unit = None
+            t.warnings.append(f"project {t.name!r}: the table's columns were extracted one after another "
+                              "(plain text): goals and units not read")
         return t
 
 
@@ -598,12 +642,17 @@ def read_indicator_rows(lines: list[Line], i: int, end: int, header: IndicatorHe
     index of the last row read)."""
     last = i - 1
     if mode == "cell":
+        stream = _stream_cells(lines, i, end)
+        if _stream_is_scrambled([t for *_, t in stream], header):
+            mode = "scrambled"
+    if mode == "scrambled":
+        return read_scrambled_stream(lines, i, end, header)
+    if mode == "cell":
         cells: list[tuple[int, str]] = []
-        for j in range(i, end):
-            line = lines[j]
-            if line.filled and not is_furniture(line) and not is_heading(line):
-                cells.extend((line.no, c) for _, c in line.filled)
-                last = j
+        for j, no, t in stream:
+            words = _level_words(t) if _is_grid_cell(t) else [t]
+            cells.extend((no, w) for w in words if not is_section_label(w))
+            last = j
         found, warnings = read_stream(cells, header)
         return found, warnings, last
     reader = IndicatorReader(header)
@@ -630,6 +679,149 @@ def read_indicator_rows(lines: list[Line], i: int, end: int, header: IndicatorHe
         reader.row(line)
         last = j
     return reader.indicators, reader.warnings, last
+
+
+def _is_grid_cell(text: str) -> bool:
+    """Level names and indicator section labels only (绩效指标 产出指标, 绩/效/指/标 joined into
+    绩效指标效益指标): a cell of the grid, not a field value or an indicator."""
+    words = _level_words(text)
+    return bool(words) and all(level_candidates(w) or is_section_label(w) for w in words)
+
+
+def _paragraph_cells(lines: list[Line], i: int, end: int) -> list[tuple[int, int, str]]:
+    """Cells of plain pdftotext output: a cell is a paragraph (its wrapped lines joined), cells
+    are apart by blank lines. (first line index, line number, text)."""
+    out: list[tuple[int, int, str]] = []
+    prev_blank = True
+    for j in range(i, end):
+        ln = lines[j]
+        if not ln.filled:
+            prev_blank = True
+            continue
+        if is_furniture(ln) or is_heading(ln) or is_stop_line(ln):
+            prev_blank = True
+            continue
+        if prev_blank or not out:
+            out.append((j, ln.no, ln.text))
+        else:
+            j0, no, text = out[-1]
+            out[-1] = (j0, no, text + ln.text)
+        prev_blank = False
+    return out
+
+
+def _blank_separated(lines: list[Line], i: int, end: int) -> bool:
+    """Plain pdftotext output: cells apart by blank lines (a cell's wrapped lines stay together)."""
+    filled = [j for j in range(i, end) if lines[j].filled]
+    gaps = sum(1 for a, b in zip(filled, filled[1:]) if b > a + 1)
+    return len(filled) > 2 and gaps >= (len(filled) - 1) * BLANK_SEPARATED_SHARE
+
+
+#: share of consecutive cells apart by a blank line for a text to be read paragraph by paragraph
+BLANK_SEPARATED_SHARE = 0.5
+
+
+def _stream_cells(lines: list[Line], i: int, end: int) -> list[tuple[int, int, str]]:
+    """(line index, line number, text) of the cells after an indicator heading printed one per line:
+    paragraphs when blank lines separate them, else lines; up to the next table."""
+    if _blank_separated(lines, i, end):
+        return _paragraph_cells(lines, i, end)
+    out = []
+    for j in range(i, end):
+        ln = lines[j]
+        if not ln.filled or is_furniture(ln) or is_heading(ln):
+            continue
+        if is_stop_line(ln):
+            break
+        out.extend((j, ln.no, c) for _, c in ln.filled)
+    return out
+
+
+def _stream_is_scrambled(cells: list[str], header: IndicatorHeader) -> bool:
+    """Cells one per line whose order is not the rows': a vertical label spelt out (年 / 度 / 绩 / 效),
+    level names after the indicators they head (plain pdftotext emits a merged cell after the
+    column beside it), or a 一级 name followed by an indicator where a 二级 name must come."""
+    from .vocab import level1_of, level2_of
+
+    # a vertical label spelt one character per cell (年 / 度 / 绩 / 效 / 指 / 标)
+    singles = "".join(key(t) for t in cells if len(key(t)) == 1)
+    if any(w in singles for w in _VERTICAL_WORDS):
+        return True
+    # 二级 names of different 一级 one after another with no 一级 between (数量指标 质量指标 时效指标
+    # 社会效益指标 …: the 二级 column emitted after the rows); a placeholder group (满意度指标 /
+    # 服务对象满意度指标 with no indicator) prints its 一级 first
+    parent = None
+    for t in cells:
+        if not _is_grid_cell(t):
+            parent = None
+            continue
+        for w in _level_words(t):
+            l1, l2 = level1_of(w), level2_of(w)
+            if l1 and not l2:
+                parent = l1.iri
+            elif l2 and not l1:
+                if parent is not None and l2.parent != parent:
+                    return True
+                parent = l2.parent
+    if 2 in header.level_cols.values():
+        names = [_level_words(t)[-1] if _is_grid_cell(t) else None for t in cells]
+        for n, (name, t) in enumerate(zip(names, cells)):
+            if name and level1_of(name) and not level2_of(name) and n + 1 < len(cells) and names[n + 1] is None:
+                return True
+    return False
+
+
+#: words of the vertical labels a template prints down its first column
+_VERTICAL_WORDS = ("年度", "绩效", "指标", "效指")
+
+
+def _level_words(text: str) -> list[str]:
+    """The names a grid cell is made of (绩效指标 产出指标 → [绩效指标, 产出指标])."""
+    from .vocab import levels
+
+    k = key(text)
+    names = sorted([*levels(), "绩效指标", "年度绩效指标", "绩效目标指标"], key=len, reverse=True)
+    out = []
+    while k:
+        head = next((n for n in names if k.startswith(n)), None)
+        if head is None:
+            return out + [k]
+        out.append(head)
+        k = k[len(head):]
+    return out
+
+
+def read_scrambled_stream(lines: list[Line], i: int, end: int, header: IndicatorHeader) -> tuple[list, list[str], int]:
+    """Indicators of a table whose columns were extracted one after another (plain pdftotext): the
+    三级 texts and their targets still come in pairs, but which level heads which row is lost. The
+    indicators are kept with their levels marked unspecified (未注明), never guessed."""
+    from .indicators import UNSPECIFIED_L1, UNSPECIFIED_L2
+    from .records import Indicator, LevelRef
+    from .targets import parse_target
+
+    cells = []
+    for j, no, t in _stream_cells(lines, i, end):
+        if _is_grid_cell(t) or len(key(t)) == 1 and not re.match(r"[\d%]", key(t)):
+            continue
+        words = _level_words(t)
+        if len(words) > 1 and all(_is_grid_cell(w) for w in words[:-1]):
+            t = words[-1]  # 数量指标 / 归集低收入人口数据 in one paragraph: the level's cell ran into the row's
+        cells.append((j, no, t))
+    k = header.nvalues
+    last = cells[-1][0] if cells else i - 1
+    if not cells or len(cells) % (1 + k):
+        return [], [f"line {lines[i].no}: the indicator table was extracted column by column and its cells do not "
+                    f"pair up ({len(cells)} cells for {1 + k} columns); not read"], last
+    out = []
+    kinds = [kind for _, kind in header.value_cols] or ["annual"]
+    for n in range(0, len(cells), 1 + k):
+        _, no, text = cells[n]
+        values = dict(zip(kinds, (t for _, _, t in cells[n + 1:n + 1 + k])))
+        out.append(Indicator(text=text, level1=LevelRef(UNSPECIFIED_L1, 1), level2=LevelRef(UNSPECIFIED_L2, 2),
+                             annual=parse_target(values.get("annual")), period=parse_target(values.get("period")),
+                             span=Span(no, cells[n + k][1]), order=len(out) + 1))
+    return out, [f"line {lines[i].no}: the indicator table was extracted column by column (plain text): "
+                 f"{len(out)} indicators read with their targets, their 一级/二级 levels unspecified"], last
 
 
 def _web_row(line: Line) -> Line:
@@ -684,7 +876,8 @@ def read_project_rows(path: str, lines: list[Line], hi: int, end: int, header: I
     projects: list[ProjectTargetTable] = []
     readers: list[IndicatorReader] = []
     unit_cell: str | None = None
-    amount_label = next((ln.cells[c] for c in [by_role.get("amount")] if c is not None for ln in [lines[hi]] if c < len(ln.cells)), "")
+    amount_col = by_role.get("amount")
+    amount_label = lines[hi].cells[amount_col] if amount_col is not None and amount_col < len(lines[hi].cells) else ""
     last = hi
     for j in range(hi + 1, end):
         line = lines[j]
@@ -758,8 +951,8 @@ def read_goal_list(path: str, lines: list[Line], hi: int, end: int, roles: dict[
         p.amount = parse_money(amount, unit)
         unit_name = cells.get("unit_name")
         if unit_name:
-            m = _CODED_NAME.match(unit_name)
-            p.unit_code, p.implementing_unit = (m.group(1), m.group(2)) if m and not unit_name[0].isdigit() is False else (None, unit_name)
+            m = _CODED_NAME.match(unit_name)  # 511001-湖州市… : the unit without its code
+            p.unit_code, p.implementing_unit = (m.group(1), m.group(2)) if m else (None, unit_name)
         p.overall_goal = cells.get("goal")
         out.append(p)
     return out, last
@@ -846,13 +1039,50 @@ def _is_data_row(line: Line) -> bool:
     return len(line.filled) >= 2 and any(is_amount(c) for _, c in line.filled)
 
 
+def continue_previous(previous: ProjectTargetTable, lines: list[Line], start: int, end: int) -> list[str] | None:
+    """Indicator rows continued on the next page under the running title, with no field row and no
+    heading repeated: they belong to the project above. Returns warnings, or None when the block
+    is not such a continuation."""
+    rows = [ln for ln in lines[start:end] if ln.filled and ln.tabbed]
+    if not rows or any(_is_label(c) or _label_value(c) for ln in rows for _, c in ln.filled):
+        return None
+    first = rows[0]
+    depth = {}
+    for col, c in first.filled:
+        cands = level_candidates(c)
+        if cands and col not in depth:
+            depth[col] = min(lv.depth for lv in cands) if len(cands) == 1 else (1 if col == min(
+                (k for k, x in first.filled if level_candidates(x)), default=col) else 2)
+    if not depth:
+        return None
+    text_col = max(depth) + 1
+    value_col = max(col for col, _ in first.filled)
+    if value_col <= text_col:
+        return None
+    header = IndicatorHeader({**depth, text_col: 3}, [(value_col, "annual")])
+    reader = IndicatorReader(header)
+    for ln in rows:
+        reader.row(ln, positional=True)
+    for ind in reader.indicators:
+        ind.order = len(previous.indicators) + 1
+        previous.indicators.append(ind)
+    previous.span = previous.span.merge(Span(rows[0].no, rows[-1].no))
+    return reader.warnings + [f"project {previous.name!r}: {len(reader.indicators)} indicators continued on "
+                              f"line {rows[0].no}{f' (page {rows[0].page})' if rows[0].page else ''} under the running title"]
+
+
 def read_project_tables(path: str, lines: list[Line], start: int, end: int, caption: str | None = None,
-                        floor: int = 0) -> tuple[list[ProjectTargetTable], list[str]]:
+                        floor: int = 0, previous: ProjectTargetTable | None = None) -> tuple[list[ProjectTargetTable], list[str]]:
     """Every project a project-table block holds, and a warning for each part of it that could not
-    be read (when at least one part could; else the first part's :class:`ParseError`)."""
+    be read (when at least one part could; else the first part's :class:`ParseError`). Indicator
+    rows alone, continued from the page before, are added to ``previous``."""
     money = MoneyContext(caption or caption_unit(lines, start, min(end, start + 12)), document_money_units(lines))
     if not any(ln.tabbed or any(_is_label(c) or _label_value(c) for c in _kv_cells(ln)) for ln in lines[start:end] if ln.filled):
         return [], []  # a heading with no table under it (本部门无…)
+    if previous is not None:
+        continued = continue_previous(previous, lines, start, end)
+        if continued is not None:
+            return [], continued
     # a table that lists projects row by row: its heading names project columns
     for j in range(start, min(end, start + 40)):
         ln = lines[j]

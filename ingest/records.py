@@ -251,6 +251,7 @@ class KeyProjectEntry:
     name: str
     amount: Money | None
     span: Span
+    goal: str | None = None  # 绩效目标 printed beside the amount
 
 
 @dataclass

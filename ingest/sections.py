@@ -23,6 +23,7 @@ from .classify import (
     looks_like_title,
 )
 from .text import Line, key
+from .vocab import PROJECT_FIELDS, match_field
 
 PROJECT_TITLE = re.compile(r"(项目(支出)?绩效目标(申报)?表|财政项目支出绩效目标申报表)(\(\d{4}年度?\))?$")
 DEPARTMENT_TITLE = re.compile(r"(部门|单位|部门\(单位\)|部门/单位)?整体(支出|预算)?(绩效)?目标(申报)?表")
@@ -80,9 +81,11 @@ def cell_mode(lines: list[Line], start: int) -> bool:
 
 def _project_start(lines: list[Line], i: int) -> bool:
     line = lines[i]
-    if first_key(line) != "项目名称":
+    first = line.filled[0][1].split() if line.filled else []
+    # 项目名称 / 专项资金名称 …, also as the first word of a web copy's row (项目名称 物业管理)
+    if not first or match_field(first[0], PROJECT_FIELDS) != "name":
         return False
-    if len(line.filled) >= 2:
+    if len(line.filled) >= 2 or len(first) >= 2:
         return True
     # cell mode: the name follows on the next non-empty line and a table follows (项目类型, 实施周期 …)
     window = " ".join(key(x.text) for x in lines[i + 1 : i + 40])
@@ -327,6 +330,8 @@ def find_blocks(lines: list[Line], context: str = "") -> list[Block]:
             title_line = None
         start = min(i, title_line) if title_line is not None and title_line >= prev_end else i
         family = _TRIGGER_FAMILY[trigs[0]] if trigs[0] != "title" or len(trigs) == 1 else _TRIGGER_FAMILY[trigs[1]]
+        # field labels say more than a ruled grid does (项目 | 预算数（单位：万元） | 绩效目标 under 重点项目…)
+        family = next((_TRIGGER_FAMILY[t] for t in trigs if t in ("project", "department", "keyprojects")), family)
         kind = None
         if family != "description":
             header = " ".join(ln.text for ln in lines[i:head_end] if ln.filled and title_of(ln) is None)
