@@ -227,6 +227,7 @@ def _counts(doc) -> dict:
         "indicators": sum(len(p.indicators) for p in doc.projects) + sum(len(d.indicators) for d in doc.department_targets),
         "key_tasks": sum(len(d.tasks) for d in doc.department_targets),
         "budget_lines": sum(len(t.lines) for t in doc.budget_tables),
+        "project_list_entries": len(getattr(doc, "project_budgets", [])),
         "skipped_tables": len([t for t in getattr(doc, "tables", []) if t.status == "skipped"]),
     }
 
