@@ -242,7 +242,8 @@ def inspect(file: Path = typer.Argument(..., help="a document (.pdf, or text: .t
                lines: \[a, b], status: read|empty|skipped|not-read, rows, reason}],
       counts: {tables_read, tables_empty, tables_skipped, tables_not_read,
                projects, projects_with_indicators, indicators, key_tasks,
-               budget_lines, key_project_entries},
+               budget_lines, key_project_entries, project_list_entries,
+               self_evaluations},
       checks: {total, ok, diff, findings: \[{document, check, subject, ok,
                expected, actual, diff, tolerance, lines}]},
       warnings: \[str]
@@ -303,7 +304,8 @@ def _print_report(r: dict, all_checks: bool) -> None:
         con.print(_tables_table(r["tables"], Table, escape))
     c = r["counts"]
     con.print(f"found: {c['projects']} projects ({c['projects_with_indicators']} with indicators), {c['indicators']} indicators, "
-              f"{c['key_tasks']} key tasks, {c['budget_lines']} budget lines, {c['key_project_entries']} 重点项目 entries; "
+              f"{c['key_tasks']} key tasks, {c['budget_lines']} budget lines, {c['key_project_entries']} 重点项目 entries, "
+              f"{c['project_list_entries']} 项目支出表 entries, {c['self_evaluations']} 自评表; "
               f"tables: {c['tables_read']} read, {c['tables_empty']} empty, {c['tables_skipped']} skipped, "
               f"{c['tables_not_read']} not read")
     _print_checks(con, r["checks"], all_checks, escape)

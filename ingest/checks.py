@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from .consistency import (
     DEFAULT_DECIMALS,
+    KEY_PROJECT_LIST,
+    PROJECT_LIST,
     CodedLine,
     Figures,
     Finding,
@@ -111,24 +113,31 @@ def _tables(store: GraphStore, d: str) -> dict[str, tuple[tuple[int, str], Table
 def _projects(store: GraphStore, d: str) -> dict[str, ProjectFigure]:
     out = {}
     for r in store.select(f"""
-        SELECT ?p ?name ?amount ?printed ?unit ?type ?line WHERE {{ GRAPH <{d}> {{
+        SELECT ?p ?name ?amount ?printed ?unit ?type ?line ?by WHERE {{ GRAPH <{d}> {{
           ?p a bkg:Project ; rdfs:label ?name ; bkg:lineStart ?line .
           OPTIONAL {{ ?p bkg:amount ?amount }} OPTIONAL {{ ?p bkg:amountPrinted ?printed }}
-          OPTIONAL {{ ?p bkg:amountUnit ?unit }} OPTIONAL {{ ?p bkg:projectType ?type }} }} }} ORDER BY ?line"""):
+          OPTIONAL {{ ?p bkg:amountUnit ?unit }} OPTIONAL {{ ?p bkg:projectType ?type }}
+          OPTIONAL {{ ?p bkg:implementingUnit ?by }} }} }} ORDER BY ?line"""):
         out[r["p"]] = ProjectFigure(str(r["name"]), _dec(r["amount"]) if r["amount"] is not None else None,
                                     int(r["line"]), str(r["type"]) if r["type"] is not None else None,
-                                    step_of(r["printed"], r["unit"]) or Decimal(1))
+                                    step_of(r["printed"], r["unit"]) or Decimal(1), r["by"])
     return out
+
+
+#: the store's class of each list's entries (see ingest.mapping)
+_LISTS = {KEY_PROJECT_LIST: "bkg:KeyProjectEntry", PROJECT_LIST: "bkg:ProjectBudgetEntry"}
 
 
 def _entries(store: GraphStore, d: str, projects: dict[str, ProjectFigure]) -> list[ListEntry]:
     out = []
-    for r in store.select(f"""
-        SELECT ?name ?amount ?printed ?unit ?line ?p WHERE {{ GRAPH <{d}> {{
-          ?e a bkg:KeyProjectEntry ; rdfs:label ?name ; bkg:lineStart ?line .
-          OPTIONAL {{ ?e bkg:amount ?amount }} OPTIONAL {{ ?e bkg:amountPrinted ?printed }}
-          OPTIONAL {{ ?e bkg:amountUnit ?unit }} OPTIONAL {{ ?e bkg:refersTo ?p }} }} }} ORDER BY ?line"""):
-        out.append(ListEntry(str(r["name"]), _dec(r["amount"]) if r["amount"] is not None else None, int(r["line"]),
-                             projects.get(r["p"]) if r["p"] is not None else None,
-                             step_of(r["printed"], r["unit"]) or Decimal(100)))
+    for listing, cls in _LISTS.items():
+        for r in store.select(f"""
+            SELECT ?name ?amount ?printed ?unit ?line ?p ?by WHERE {{ GRAPH <{d}> {{
+              ?e a {cls} ; rdfs:label ?name ; bkg:lineStart ?line .
+              OPTIONAL {{ ?e bkg:amount ?amount }} OPTIONAL {{ ?e bkg:amountPrinted ?printed }}
+              OPTIONAL {{ ?e bkg:amountUnit ?unit }} OPTIONAL {{ ?e bkg:refersTo ?p }}
+              OPTIONAL {{ ?e bkg:implementingUnit ?by }} }} }} ORDER BY ?line"""):
+            out.append(ListEntry(str(r["name"]), _dec(r["amount"]) if r["amount"] is not None else None,
+                                 int(r["line"]), projects.get(r["p"]) if r["p"] is not None else None,
+                                 step_of(r["printed"], r["unit"]) or Decimal(100), listing, r["by"]))
     return out

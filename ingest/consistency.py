@@ -48,6 +48,10 @@ FUND_SCOPES = {"general-public-budget": "一般公共预算", "government-fund":
 
 #: an amount column the reader could not name (a layout line whose amounts do not match the headings)
 UNNAMED_COLUMN = re.compile(r"第\d+栏|\d+")
+#: the lists that name projects with their amounts: every 重点项目 has a 绩效目标表; a 项目支出表 lists
+#: every project, only some of which print one
+KEY_PROJECT_LIST = "项目清单"
+PROJECT_LIST = "项目支出表"
 _ENUM = re.compile(r"^([一二三四五六七八九十]{1,3}[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．])")
 _BRACKETS = re.compile(r"[()（）\[\]【】\s]")
 
@@ -139,17 +143,20 @@ class ProjectFigure:
     line: int
     project_type: str | None = None
     step: Decimal = Decimal(1)
+    unit: str | None = None  # 实施单位 / 用款单位 as printed
 
 
 @dataclass
 class ListEntry:
-    """An entry of the 重点项目 / 项目支出 list, with the project table it was linked to."""
+    """An entry of the 重点项目 list or of a 项目支出表, with the project table it was linked to."""
 
     name: str
     amount: Decimal | None
     line: int
     project: ProjectFigure | None = None
     step: Decimal = Decimal(100)
+    listing: str = KEY_PROJECT_LIST  # which list: KEY_PROJECT_LIST | PROJECT_LIST
+    unit: str | None = None  # the unit the list prints the project under
 
 
 @dataclass
@@ -432,19 +439,36 @@ def _same_figure(fig: Figures) -> list[Finding]:
     return out
 
 
+def _list_row(rows: list[ListEntry]) -> tuple[ListEntry, int]:
+    """The row of a list that a project's 绩效目标表 stands for, and among how many: a list may print
+    one project name under several units (本级 and its subordinate units each run 实施公车统管费用);
+    the row of the project's own unit when the list says, else the one whose amount is closest."""
+    p = rows[0].project
+    same_unit = [e for e in rows if e.unit and p.unit and key(e.unit) == key(p.unit)]
+    cands = same_unit or rows
+    return min(cands, key=lambda e: (abs(e.amount - p.amount), e.line)), len(cands)
+
+
 def _projects(fig: Figures) -> list[Finding]:
-    """A project's amount agrees between the 重点项目 / 项目支出 list and its 绩效目标表; every listed
-    project has a 绩效目标表 when the document prints any; the projects' amounts summed by 项目类型
+    """A project's amount agrees between the 重点项目 list or the 项目支出表 and its 绩效目标表; every
+    重点项目 has a 绩效目标表 when the document prints any; the projects' amounts summed by 项目类型
     agree with the category rows of the project-expenditure table (表12)."""
     out = []
     doc = fig.document
+    linked: dict[tuple[str, int], list[ListEntry]] = {}
     for e in fig.entries:
         p = e.project
-        if p is not None and e.amount is not None and p.amount is not None:
-            out.append(Finding(doc, "项目清单 = 绩效目标表", f"{e.name} / {p.name}", e.amount, p.amount,
-                               [e.line, p.line], (e.step + p.step) / 2))
-        elif p is None and fig.projects:
-            out.append(Finding(doc, "项目清单 has a 绩效目标表", e.name, Decimal(1), Decimal(0), [e.line]))
+        if p is None:
+            if fig.projects and e.listing == KEY_PROJECT_LIST:
+                out.append(Finding(doc, f"{e.listing} has a 绩效目标表", e.name, Decimal(1), Decimal(0), [e.line]))
+        elif e.amount is not None and p.amount is not None:
+            linked.setdefault((e.listing, id(p)), []).append(e)
+    for (listing, _), rows in linked.items():
+        e, n = _list_row(rows)
+        p = e.project
+        subject = f"{e.name} / {p.name}" + (f" (the closest of {n} rows of that name)" if n > 1 else "")
+        out.append(Finding(doc, f"{listing} = 绩效目标表", subject, e.amount, p.amount, [e.line, p.line],
+                           (e.step + p.step) / 2))
     by_type: dict[str, list[ProjectFigure]] = {}
     for p in fig.projects:
         if p.project_type and p.amount is not None:
@@ -518,13 +542,16 @@ def document_figures(doc) -> Figures:
     from .key_projects import link
 
     projects = {id(p): ProjectFigure(p.name, p.amount.yuan if p.amount else None, p.span.start, p.project_type,
-                                     _money_step(p.amount) or Decimal(1))
+                                     _money_step(p.amount) or Decimal(1), p.implementing_unit)
                 for p in doc.projects}
     entries = []
-    for e in getattr(doc, "key_projects", []):
-        found = link(e, doc.projects)
-        entries.append(ListEntry(e.name, e.amount.yuan if e.amount else None, e.span.start,
-                                 projects[id(found[0])] if found else None, _money_step(e.amount) or Decimal(100)))
+    for listing, rows in ((KEY_PROJECT_LIST, getattr(doc, "key_projects", [])),
+                          (PROJECT_LIST, getattr(doc, "project_budgets", []))):
+        for e in rows:
+            found = link(e, doc.projects)
+            entries.append(ListEntry(e.name, e.amount.yuan if e.amount else None, e.span.start,
+                                     projects[id(found[0])] if found else None, _money_step(e.amount) or Decimal(100),
+                                     listing, getattr(e, "implementing_unit", None)))
     return Figures(document_label(doc), [table_figures(t) for t in doc.budget_tables], list(projects.values()), entries)
 
 

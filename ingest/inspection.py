@@ -17,7 +17,7 @@ Shape (keys always present; ``null`` where unknown)::
                  "reason": str|null}],
      "counts": {"tables_read", "tables_empty", "tables_skipped", "tables_not_read", "projects",
                 "projects_with_indicators", "indicators", "key_tasks", "budget_lines",
-                "key_project_entries"},
+                "key_project_entries", "project_list_entries", "self_evaluations"},
      "checks": {"total": int, "ok": int, "diff": int, "findings": [{"document", "check", "subject",
                 "ok", "expected", "actual", "diff", "tolerance", "lines"}]},
      "warnings": [str]}
@@ -91,6 +91,7 @@ def _money_units(doc) -> list[str]:
     """Units the amounts were printed in (元 / 万元), from every amount read."""
     units = {t.unit for t in doc.budget_tables}
     moneys = [p.amount for p in doc.projects] + [e.amount for e in doc.key_projects]
+    moneys += [e.amount for e in getattr(doc, "project_budgets", [])]
     moneys += [k.amount for d in doc.department_targets for k in d.tasks]
     units |= {m.unit for m in moneys if m is not None}
     return sorted(units)
@@ -106,7 +107,7 @@ def _counts(doc) -> dict:
     if doc is None:
         return {k: 0 for k in ("tables_read", "tables_empty", "tables_skipped", "tables_not_read", "projects",
                                "projects_with_indicators", "indicators", "key_tasks", "budget_lines",
-                               "key_project_entries")}
+                               "key_project_entries", "project_list_entries", "self_evaluations")}
     status = [t.status for t in doc.tables]
     return {
         "tables_read": status.count("read"), "tables_empty": status.count("empty"),
@@ -116,4 +117,6 @@ def _counts(doc) -> dict:
         "key_tasks": sum(len(d.tasks) for d in doc.department_targets),
         "budget_lines": sum(len(t.lines) for t in doc.budget_tables),
         "key_project_entries": len(doc.key_projects),
+        "project_list_entries": len(getattr(doc, "project_budgets", [])),
+        "self_evaluations": len(getattr(doc, "self_evaluations", [])),
     }

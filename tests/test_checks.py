@@ -90,3 +90,31 @@ def test_labels_match_without_numbering_spaces_or_brackets():
     assert label_key("收 入 总 计") == "收入总计"
     assert label_key("二十四、结转下年") == "结转下年"
     assert label_key("其中：基本支出") == "基本支出"
+
+
+YANTAI = ROOT / "tests" / "fixtures" / "real" / "11-yantai-minzheng-2026-dept-budget.pdf"
+
+
+def test_the_project_list_agrees_with_the_target_tables_and_the_store_says_the_same(tmp_path):
+    """烟台市民政局: a 项目支出预算情况表 (万元) beside one 绩效目标表 per project; the list prints
+    实施公车统管费用 three times (本级 20.00, and 3.00 / 5.00 under units it does not name)."""
+    from ingest.checks import run_checks
+    from ingest.pipeline import ingest_paths
+    from ingest.store import open_store
+
+    doc = read_document(read_source(YANTAI))
+    got = findings(doc)
+    listed = {s: f for (c, s), f in got.items() if c == "项目支出表 = 绩效目标表"}
+    assert listed and all(f["ok"] for f in listed.values())
+    r = listed["民政业务工作经费 / 民政业务工作经费"]
+    assert (r["expected"], r["actual"], r["tolerance"]) == ("1760000", "1760000", "100")
+    r = listed["实施公车统管费用 / 实施公车统管费用 (the closest of 3 rows of that name)"]
+    assert (r["expected"], r["actual"]) == ("200000", "200000")
+    store = open_store(tmp_path / "data")
+    try:
+        assert [o.status for o in ingest_paths(store, [YANTAI], workers=1)] == ["added"]
+        stored = sorted(tuple(sorted((k, str(v)) for k, v in f.as_dict().items())) for f in run_checks(store))
+    finally:
+        store.close()
+    parsed = sorted(tuple(sorted((k, str(v)) for k, v in f.items())) for f in (x.as_dict() for x in check_document(doc)))
+    assert stored == parsed

@@ -19,7 +19,7 @@ REPORT_KEYS = {"version", "file", "sha256", "encoding", "pages", "lines", "kind"
                "year", "money_units", "stored", "refusal", "refusal_line", "tables", "counts", "checks", "warnings"}
 TABLE_KEYS = {"kind", "kind_label", "title", "number", "stage", "pages", "lines", "status", "rows", "reason"}
 COUNT_KEYS = {"tables_read", "tables_empty", "tables_skipped", "tables_not_read", "projects", "projects_with_indicators",
-              "indicators", "key_tasks", "budget_lines", "key_project_entries"}
+              "indicators", "key_tasks", "budget_lines", "key_project_entries", "project_list_entries", "self_evaluations"}
 FINDING_KEYS = {"document", "check", "subject", "ok", "expected", "actual", "diff", "tolerance", "lines"}
 
 
@@ -37,7 +37,8 @@ def test_human_report_of_a_budget_shows_tables_counts_and_checks(tmp_path):
     assert "would be stored" in out
     assert "unit 东莞市清溪镇政务服务中心 · region 广东省 › 东莞市 › 清溪镇 · year 2024" in out
     assert "kind 部门预算 · stage 预算" in out and "money units 万元/元" in out
-    assert "8 projects (8 with indicators), 48 indicators, 0 key tasks, 65 budget lines, 8 重点项目 entries" in out
+    assert ("8 projects (8 with indicators), 48 indicators, 0 key tasks, 65 budget lines, 8 重点项目 entries, "
+            "0 项目支出表 entries, 0 自评表") in out
     # each table with its kind, title as printed and lines, as the JSON report has them
     tables = json.loads(inspect(str(QINGXI), "--json").stdout)["tables"]
     rows = [ln for ln in out.splitlines() if "一般公共预算支出情况表（按功能分类科目）" in ln]
