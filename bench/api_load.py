@@ -13,7 +13,8 @@ the one-at-a-time answer of the same question (``mismatches``: must be 0).
 ``--before REV`` also measures the code of git revision REV (exported with ``git archive`` into a
 temporary folder, served over the same data directory): before and after alternate, round after
 round, so that both see the same machine load; ``same_answers_as_before`` compares their one-at-a-time
-answers. Prints one JSON object (the last line with ``--json``).
+answers. ``--variant NAME=DIR`` measures the code in DIR too (e.g. a copy with another constant),
+in the same alternation. Prints one JSON object (the last line with ``--json``).
 """
 from __future__ import annotations
 
@@ -228,6 +229,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, help="a data directory built by `budgetkg ingest` (default: the samples)")
     ap.add_argument("--before", metavar="REV", help="also measure the code of this git revision (e.g. main)")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=DIR",
+                    help="also measure the code in DIR under NAME (repeatable)")
     ap.add_argument("--clients", type=int, default=64, help="concurrent clients")
     ap.add_argument("--requests", type=int, default=640, help="searches per measurement")
     ap.add_argument("--rounds", type=int, default=2, help="measurements per code version (alternating)")
@@ -241,6 +244,9 @@ def main() -> None:
         versions = {"after": ROOT}
         if args.before:
             versions = {"before": export_revision(args.before, tmp_path / "before"), **versions}
+        for variant in args.variant:
+            name, _, folder = variant.partition("=")
+            versions[name] = Path(folder).resolve()
         report: dict = {"data": str(data), "clients": args.clients, "requests": args.requests, "cpus": os.cpu_count(),
                         "questions": len(QUESTIONS), "loadavg_start": loadavg()}
         answers: dict[str, list[object]] = {}
@@ -260,6 +266,8 @@ def main() -> None:
         if "before" in versions:
             report["speedup"] = round(report["after"]["best_requests_per_s"] / report["before"]["best_requests_per_s"], 2)
             report["same_answers_as_before"] = answers["before"] == answers["after"]
+        for name in versions:
+            report[name]["same_answers_as_after"] = answers[name] == answers["after"]
         report["loadavg_end"] = loadavg()
     print(json.dumps(report, ensure_ascii=False, indent=None if args.json else 1))
 
