@@ -16,7 +16,7 @@ TESTSTAMP := $(VENV)/.installed-test
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run serve ingest test test-fast bench quality system-deps browser clean
+.PHONY: install run serve ingest test test-fast bench quality real-corpus system-deps browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,13 @@ quality: $(TESTSTAMP)
 
 bench: $(TESTSTAMP)
 	$(BIN)/python bench/run.py --projects 5000 --json
+
+# how well real disclosures are read: per file and in total (read/refused, tables, 勾稽 checks, pages/s);
+# CORPUS=folder of documents, TREE=another checkout to measure instead (e.g. the parser before a change)
+CORPUS ?= ../shared/corpus/bulk
+TREE   ?= $(CURDIR)
+real-corpus: $(STAMP)
+	$(BIN)/python bench/real_corpus.py $(CORPUS) --tree $(TREE)
 
 clean:
 	rm -rf $(VENV) $(DATA) tests/.artifacts bench/.cache

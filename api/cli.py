@@ -61,7 +61,9 @@ def ingest(paths: list[Path] = typer.Argument(..., help="files or folders (recur
            bulk: bool = typer.Option(False, "--bulk", help="many new documents: Oxigraph's bulk loader and code labels "
                                      "once at the end (~2x faster; an interrupted run is repaired by running it again)"),
            strict: bool = typer.Option(False, "--strict", help="refuse a document with any table that cannot be read "
-                                       "(default: skip that table with a warning, keep the rest)")) -> None:
+                                       "(default: skip that table with a warning, keep the rest)"),
+           workers: Optional[int] = typer.Option(None, "--workers", min=1, help="processes reading documents "
+                                                 "(default: one per CPU; writing stays in one process, in file order)")) -> None:
     """Parse documents and commit each atomically into its own named graph."""
     from tqdm import tqdm
 
@@ -72,16 +74,19 @@ def ingest(paths: list[Path] = typer.Argument(..., help="files or folders (recur
     try:
         outcomes = ingest_paths(store, paths, progress=lambda files: tqdm(files, desc="ingest", unit="doc",
                                                                         file=sys.stderr, disable=None, leave=False),
-                                bulk=bulk, strict=strict)
+                                bulk=bulk, strict=strict, workers=workers)
     finally:
         store.close()
+    from ingest.errors import display_path
+
     for o in outcomes:
+        # a file name may hold bytes that are not UTF-8: print it with U+FFFD for them
         if o.status == "error":
             failed += 1
-            typer.echo(f"ERROR {o.path}: {o.reason}", err=True)
+            typer.echo(f"ERROR {display_path(o.path)}: {o.reason}", err=True)
         else:
             parts = [f"{o.projects} projects", f"{o.indicators} indicators", f"{o.tasks} key tasks", f"{o.lines} budget lines"]
-            typer.echo(f"{o.status:9} {o.path} ({', '.join(parts)})")
+            typer.echo(f"{o.status:9} {display_path(o.path)} ({', '.join(parts)})")
             for w in o.warnings:
                 typer.echo(f"  note: {w}")
     if not no_index and any(o.status in ("added", "replaced") for o in outcomes) or (not no_index and _index_missing(data)):
@@ -205,6 +210,136 @@ def check(data: Optional[Path] = DataOpt,
             for f in items:
                 typer.echo(f"  {'OK ' if f.ok else 'DIFF'} {f.describe()}")
     raise typer.Exit(0)
+
+
+#: width of inspect's human output when it does not go to a terminal (rich would wrap at 80)
+PIPE_WIDTH = 200
+#: DIFF findings inspect lists in human output (all of them with --all, and always in --json)
+DIFFS_SHOWN = 20
+
+
+@app.command()
+def inspect(file: Path = typer.Argument(..., help="a document (.pdf, or text: .txt …)"),
+            as_json: bool = typer.Option(False, "--json", help="the report as one JSON object (shape below)"),
+            text: bool = typer.Option(False, "--text", help="print the extracted lines with their numbers and pages "
+                                      "(the line numbers every message refers to); with --json, add them as \"text\""),
+            all_checks: bool = typer.Option(False, "--all", help="list every 勾稽 check, not only the first DIFFs"),
+            strict: bool = typer.Option(False, "--strict", help="read as `ingest --strict` would")) -> None:
+    """What budgetkg finds in a document, without touching the store: kind, unit, region, year,
+    pages, money units, every table (kind, title and number as printed, stage, pages/lines, status,
+    rows read, why skipped), counts, the 勾稽 checks and why the document would be refused.
+    Exit status 0 when ingest would store it, 1 when it would refuse it, 2 when FILE is missing.
+
+    \b
+    --json prints one object (version 1; unknown values null; amounts in 元 as
+    decimal strings):
+      version, file, sha256, encoding, pages, lines, kind, stage, title, unit,
+      region: \[{name, level, adcode}], year, money_units: \[str],
+      stored: bool, refusal, refusal_line,
+      tables: \[{kind, kind_label, title, number, stage, pages: \[a, b],
+               lines: \[a, b], status: read|empty|skipped|not-read, rows, reason}],
+      counts: {tables_read, tables_empty, tables_skipped, tables_not_read,
+               projects, projects_with_indicators, indicators, key_tasks,
+               budget_lines, key_project_entries},
+      checks: {total, ok, diff, findings: \[{document, check, subject, ok,
+               expected, actual, diff, tolerance, lines}]},
+      warnings: \[str]
+      and with --text, text: \[{no, page, grid, cells}].
+    """
+    from ingest.inspection import inspect_file
+
+    if not file.is_file():
+        fail(f"{file}: no such file", 2)
+    report, lines = inspect_file(file, strict=strict)
+    if as_json:
+        if text:
+            report["text"] = [{"no": ln.no, "page": ln.page, "grid": ln.grid, "cells": list(ln.cells)} for ln in lines]
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    elif text:
+        _print_lines(lines)
+    else:
+        _print_report(report, all_checks)
+    raise typer.Exit(0 if report["stored"] else 1)
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console = Console(highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+    return console
+
+
+def _print_lines(lines) -> None:
+    """Each extracted line: number, page, grid (ruled PDF table) and cells separated by │."""
+    out = sys.stdout
+    for ln in lines:
+        page = f"p{ln.page}" if ln.page is not None else ""
+        grid = f"#{ln.grid}" if ln.grid is not None else ""
+        body = " │ ".join(ln.cells) if ln.grid is not None else ln.raw
+        out.write(f"{ln.no:>6} {page:>5} {grid:>4}  {body}\n")
+
+
+def _print_report(r: dict, all_checks: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = _console()
+    verdict = "[green]would be stored[/]" if r["stored"] else f"[red]would be refused[/]: {escape(r['refusal'] or '')}"
+    if r.get("refusal_line"):
+        verdict += f" (line {r['refusal_line']})"
+    con.print(f"[bold]{escape(r['file'])}[/]: {verdict}")
+    region = " › ".join(x["name"] for x in r["region"]) or None
+    facts = [("kind", r["kind"]), ("stage", r["stage"]), ("unit", r["unit"]), ("region", region), ("year", r["year"]),
+             ("pages", r["pages"]), ("lines", r["lines"]), ("money units", "/".join(r["money_units"]) or None)]
+    if any(v is not None for _, v in facts):
+        con.print("  " + " · ".join(f"{k} [bold]{escape(str(v))}[/]" for k, v in facts if v is not None))
+    if r["title"]:
+        con.print(f"  title: {escape(r['title'])}")
+    if r["tables"]:
+        con.print(_tables_table(r["tables"], Table, escape))
+    c = r["counts"]
+    con.print(f"found: {c['projects']} projects ({c['projects_with_indicators']} with indicators), {c['indicators']} indicators, "
+              f"{c['key_tasks']} key tasks, {c['budget_lines']} budget lines, {c['key_project_entries']} 重点项目 entries; "
+              f"tables: {c['tables_read']} read, {c['tables_empty']} empty, {c['tables_skipped']} skipped, "
+              f"{c['tables_not_read']} not read")
+    _print_checks(con, r["checks"], all_checks, escape)
+    for w in r["warnings"]:
+        con.print(f"  note: {escape(w)}")
+
+
+def _tables_table(tables: list[dict], Table, escape):
+    t = Table(title="tables", title_justify="left", show_lines=False, pad_edge=False)
+    for col in ("kind", "no.", "title as printed", "stage", "pages", "lines", "status", "rows", "why"):
+        t.add_column(col, overflow="fold")
+    colour = {"read": "green", "empty": "yellow", "skipped": "red", "not-read": "dim"}
+    for x in tables:
+        pages = "" if not x["pages"] else (str(x["pages"][0]) if x["pages"][0] == x["pages"][1] else f"{x['pages'][0]}–{x['pages'][1]}")
+        t.add_row(escape(x["kind_label"]), escape(x["number"] or ""), escape(x["title"] or "—"), x["stage"], pages,
+                  f"{x['lines'][0]}–{x['lines'][1]}", f"[{colour.get(x['status'], '')}]{x['status']}[/]", str(x["rows"]),
+                  escape(x["reason"] or ""))
+    return t
+
+
+def _print_checks(con, checks: dict, all_checks: bool, escape) -> None:
+    from decimal import Decimal
+
+    if not checks["total"]:
+        con.print("勾稽: no check to run (no table total, 类/款/项 hierarchy, summary or project list to compare)")
+        return
+    share = 100 * checks["ok"] / checks["total"]
+    con.print(f"勾稽: {checks['total']} checks, [green]{checks['ok']} OK[/], "
+              f"[{'red' if checks['diff'] else 'green'}]{checks['diff']} DIFF[/] ({share:.1f}% OK)")
+    shown = checks["findings"] if all_checks else [f for f in checks["findings"] if not f["ok"]][:DIFFS_SHOWN]
+    for f in shown:
+        lines = f" (lines {', '.join(map(str, f['lines']))})" if f["lines"] else ""
+        diff = "" if f["ok"] else f", differs by {Decimal(f['diff']):,.2f} 元"
+        con.print(f"  {'OK  ' if f['ok'] else '[red]DIFF[/]'} {escape(f['check'])}: {escape(f['subject'])}: computed "
+                  f"{Decimal(f['actual']):,.2f} 元 vs printed {Decimal(f['expected']):,.2f} 元{diff}{lines}")
+    hidden = checks["diff"] - len([f for f in shown if not f["ok"]])
+    if hidden > 0:
+        con.print(f"  … {hidden} more DIFF (--all lists every check)")
 
 
 def _engine(data: Optional[Path]):

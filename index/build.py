@@ -35,6 +35,9 @@ INDEX_VERSION = 2
 #: above this many distinct texts an approximate HNSW index replaces exact search (measured in bench/)
 HNSW_THRESHOLD = 200_000
 FIELDS = list(FIELD_WEIGHTS)
+#: vector width recorded for an index with no text at all (no model is loaded to ask): the default
+#: model's; no vector of it is ever compared
+NOTHING_EMBEDDED_DIM = 384
 
 
 def expected_model_name(spec: str | None = None) -> str:
@@ -162,7 +165,7 @@ def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: No
             dim = embedder.dim
         else:
             new = 0
-            dim = next(iter(cached.values())).shape[0] if cached else 384
+            dim = next(iter(cached.values())).shape[0] if cached else NOTHING_EMBEDDED_DIM
             vectors = np.zeros((len(text_list), dim), dtype=np.float32)
             from .embedder import text_key as tk
 
@@ -196,7 +199,7 @@ def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: No
     lex_docs, item_doc, doc_items = distinct_docs(items_tokens(tok, items))
     # BM25 statistics (document frequencies, mean length) stay those of the items: a text repeated by
     # 1,000 items is 1,000 documents for IDF, as before, while it is stored and scored once
-    BM25Index.build(lex_docs, weights=doc_items).save(tmp / "bm25")
+    _bm25(lex_docs, doc_items).save(tmp / "bm25")
     groups = passage_groups(items, texts)
     np.savez(tmp / "groups.npz", item_doc=item_doc, **groups)
     (tmp / "items.json").write_text(json.dumps([it.as_json() for it in items], ensure_ascii=False), encoding="utf-8")
@@ -208,7 +211,10 @@ def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: No
         "groups": int(len(groups["g_start"]) - 1), "lexical_documents": len(lex_docs),
         "unique_text_ratio": round(len(text_list) / max(1, len(p_text)), 4), "faiss": kind,
         "seconds": round(time.perf_counter() - t0, 2), "embed_seconds": round(t_embed - t0, 2),
+        "stored_documents": len(docs),
     }
+    if not items:
+        log(f"index is empty: {empty_reason(stats)}")
     manifest = {"version": INDEX_VERSION, "model": expected_model_name(), "dim": dim, "documents": docs,
                 "built": time.strftime("%Y-%m-%dT%H:%M:%S"), **stats}
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -220,6 +226,28 @@ def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: No
     tmp.rename(final)
     shutil.rmtree(old, ignore_errors=True)
     return stats
+
+
+#: bm25s cannot index an empty corpus: an index without items holds this one document, which no
+#: item points to (``item_doc`` is empty), so no search ever scores it
+EMPTY_PLACEHOLDER = ["∅"]
+
+
+def _bm25(lex_docs: list[list[str]], doc_items: np.ndarray) -> BM25Index:
+    if not lex_docs:
+        return BM25Index.build([EMPTY_PLACEHOLDER], weights=np.ones(1, dtype=np.int64))
+    return BM25Index.build(lex_docs, weights=doc_items)
+
+
+def empty_reason(stats: dict) -> str | None:
+    """Why an index built from the store holds nothing to search, or None when it holds items."""
+    if stats.get("items"):
+        return None
+    if not stats.get("stored_documents"):
+        return "the store holds no document yet"
+    n = stats["stored_documents"]
+    return (f"no project, indicator or key task to search in the {n} stored document{'s' if n != 1 else ''} "
+            "(budget lines only; SPARQL sees everything stored)")
 
 
 def _level_words() -> list[str]:

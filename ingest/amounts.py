@@ -65,3 +65,24 @@ def unit_of_label(label: str, default: str = "元") -> str:
     if "元" in compact:
         return "元"
     return default
+
+
+# a table's money-unit caption: 单位：万元, 金额单位：元, 单位:万 / 元 (split over two lines); matched on
+# the caption's text with all whitespace removed, so "单位：万" + "元" on the next line reads as 万元
+_CAPTION_UNIT = re.compile(r"单位[：:](万元|亿元|元(?![\u4e00-\u9fff]))")
+# a column heading that names the unit: 金额（万元）, 预算数(元), （万元）
+_HEADING_UNIT = re.compile(r"[（(](万元|亿元|元)[)）]")
+
+
+def caption_unit(text: str) -> str | None:
+    """The money unit a caption prints (``单位：万元``, ``金额单位：元``, ``单位：苏州市水务局 单位：万元``),
+    or None. ``text`` may span several lines (``单位：万`` / ``元``)."""
+    compact = re.sub(r"\s+", "", text)
+    m = _CAPTION_UNIT.search(compact)
+    return m.group(1) if m else None
+
+
+def heading_unit(text: str) -> str | None:
+    """The money unit a column heading names in brackets (``预算数（万元）``), or None."""
+    m = _HEADING_UNIT.search(re.sub(r"\s+", "", text))
+    return m.group(1) if m else None

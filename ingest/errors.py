@@ -1,12 +1,20 @@
 """Errors raised while reading a document. Each names the file and says why."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+
+def display_path(path: str | Path) -> str:
+    """A file name safe to print and store whatever its bytes: undecodable bytes become U+FFFD."""
+    return os.fsencode(str(path)).decode("utf-8", "replace")
+
 
 class IngestError(Exception):
     """A document could not be read; nothing of it was stored."""
 
     def __init__(self, path: str, reason: str, line: int | None = None):
-        self.path = str(path)
+        self.path = display_path(path)
         self.reason = reason
         self.line = line
         where = f" (line {line})" if line else ""

@@ -163,7 +163,7 @@ def _fullest(names: list[str]) -> str | None:
 
 def unit_name(lines: list[Line], head: list[Line], doc: ParsedDocument) -> str | None:
     """The budget unit (预算单位) of the document, or None when it prints none."""
-    for dt in doc.department_targets:
+    for dt in [*doc.department_targets, *doc.self_evaluations]:  # 部门（单位）名称 of a target or 自评 table
         if dt.unit_name and _clean_name(dt.unit_name):
             return _fullest([_clean_name(dt.unit_name), *_labelled(lines[:LABEL_LINES])])
     labelled = _labelled(lines[:LABEL_LINES])

@@ -9,6 +9,7 @@ name …), so re-reading a document yields the same quads.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -34,7 +35,11 @@ from ontology import (
 )
 
 from .key_projects import link, match_key
+from .errors import display_path
 from .records import (
+    ACTUAL,
+    ADJUSTED,
+    BUDGET,
     BudgetTable,
     DepartmentTargetTable,
     Indicator,
@@ -42,9 +47,14 @@ from .records import (
     Money,
     ParsedDocument,
     ProjectTargetTable,
+    SelfEvaluation,
     Span,
+    SummaryRow,
     Target,
 )
+
+_ROLES = {BUDGET: BKG.BudgetedAmount, ADJUSTED: BKG.AdjustedBudgetAmount, ACTUAL: BKG.ActualAmount}
+_ROLE_AMOUNT = {BUDGET: BKG.budgetedAmount, ADJUSTED: BKG.adjustedBudgetAmount, ACTUAL: BKG.actualAmount}
 
 SHARED_GRAPH = ID["graph/shared"]
 ONTOLOGY_GRAPH = URIRef("https://w3id.org/budgetkg/def")
@@ -176,7 +186,7 @@ class _Mapper:
         year = f"{doc.year}年" if doc.year else ""
         self.add(d, RDFS.label, Literal(f"{doc.unit_name} {year}{doc.kind}"))
         self.add(d, DCTERMS.title, Literal(doc.title))
-        self.add(d, BKG.sourceFile, Literal(Path(doc.path).name))
+        self.add(d, BKG.sourceFile, Literal(display_path(Path(doc.path).name)))
         self.add(d, BKG.sha256, Literal(doc.sha256))
         self.add(d, BKG.encoding, Literal(doc.encoding))
         self.add(d, BKG.documentKind, Literal(doc.kind))
@@ -199,6 +209,18 @@ class _Mapper:
             self.add(i, BKG.order, Literal(ind.order, datatype=XSD.integer))
             self.target(i, ind.annual, BKG.annualTarget, BKG.annualTargetValue, "annual")
             self.target(i, ind.period, BKG.periodTarget, BKG.periodTargetValue, "period")
+            self.target(i, ind.actual, BKG.actualValue, BKG.actualValueParsed, "actual")
+            # the columns a template prints beside the target, as printed (scores as numbers)
+            self.add(i, BKG.indicatorScore, _number_or_text(ind.score))
+            self.add(i, BKG.selfScore, _number_or_text(ind.self_score))
+            self.add(i, BKG.indicatorWeight, _number_or_text(ind.weight))
+            self.add(i, BKG.deviationReason, ind.deviation)
+            self.add(i, BKG.scoringStandard, ind.standard)
+            self.add(i, BKG.indicatorExplanation, ind.explanation)
+            self.add(i, BKG.indicatorDirection, ind.direction)
+            self.add(i, BKG.indicatorNature, ind.nature)
+            self.add(i, BKG.measurementUnit, ind.measure_unit)
+            self.add(i, BKG.level1Score, ind.level1_score)
             self.provenance(i, ind.span)
 
     def target(self, i: URIRef, t: Target | None, raw_prop, value_prop, suffix: str) -> None:
@@ -238,6 +260,7 @@ class _Mapper:
         self.add(iri, BKG.projectLevel, p.project_level)
         self.add(iri, BKG.competentDepartment, p.competent_department)
         self.add(iri, BKG.implementingUnit, p.implementing_unit)
+        self.add(iri, BKG.implementingUnitCode, p.unit_code)
         if p.start_year:
             self.add(iri, BKG.startYear, Literal(p.start_year, datatype=XSD.integer))
         if p.end_year:
@@ -280,6 +303,36 @@ class _Mapper:
             self.provenance(k, task.span)
         self.indicators(iri, t.indicators)
 
+    def self_evaluation(self, se: SelfEvaluation, projects: dict) -> None:
+        """A 绩效自评表: the year's money planned and spent, goals planned and achieved, and its
+        indicators with their targets beside the values achieved."""
+        year = se.year or self.doc.year
+        iri = self.unique(mint("self-evaluation", self.doc.unit_name, year, se.subject, se.name))
+        self.add(iri, RDF.type, BKG.SelfEvaluation)
+        self.add(iri, RDFS.label, Literal(se.name))
+        self.add(iri, BKG.budgetUnit, self.unit)
+        self.year(iri, year)
+        self.add(iri, BKG.evaluationSubject, Literal(se.subject))
+        self.add(iri, BKG.competentDepartment, se.competent_department)
+        self.add(iri, BKG.implementingUnit, se.implementing_unit)
+        self.money(iri, se.budget, BKG.budgetAtStart)
+        self.money(iri, se.adjustment, BKG.budgetAdjustment)
+        self.money(iri, se.adjusted, BKG.adjustedBudget)
+        self.money(iri, se.executed, BKG.executedAmount)
+        self.add(iri, BKG.executionRate, se.execution_rate)
+        self.add(iri, BKG.budgetScore, _number_or_text(se.budget_score))
+        self.add(iri, BKG.budgetSelfScore, _number_or_text(se.budget_self_score))
+        self.add(iri, BKG.plannedGoal, se.planned_goal)
+        self.add(iri, BKG.achievedGoal, se.achieved_goal)
+        self.add(iri, BKG.totalScore, _number_or_text(se.total_score))
+        self.add(iri, BKG.evaluationGrade, se.grade)
+        if se.subject == "project":
+            same = [p for p in self.doc.projects if match_key(p.name) == match_key(se.name)]
+            if len(same) == 1:
+                self.add(iri, BKG.evaluates, projects[id(same[0])])
+        self.provenance(iri, se.span)
+        self.indicators(iri, se.indicators)
+
     def budget_table(self, t: BudgetTable) -> None:
         tiri = self.unique(mint("table", self.d, t.title, t.number))
         self.add(tiri, RDF.type, BKG.BudgetTable)
@@ -298,13 +351,17 @@ class _Mapper:
         self.provenance(tiri, t.span)
         if t.total is not None:
             self.add(tiri, BKG.printedTotal, Literal(t.total.yuan, datatype=XSD.decimal))
-        for n, (label, m) in enumerate(t.summary_totals.items(), start=1):
+        rows = t.summary_rows or [SummaryRow(label, m, "", t.span) for label, m in t.summary_totals.items()]
+        for n, r in enumerate(rows, start=1):
             # rows without a code (收支总表 totals, 表12 project categories), kept for 勾稽 checks
             row = URIRef(f"{tiri}/s{n}")
             self.add(tiri, BKG.summaryRow, row)
-            self.add(row, RDFS.label, Literal(label))
-            self.add(row, BKG.amount, Literal(m.yuan, datatype=XSD.decimal))
-            self.add(row, BKG.amountPrinted, Literal(m.printed))
+            self.add(row, RDFS.label, Literal(r.label))
+            self.add(row, BKG.amount, Literal(r.money.yuan, datatype=XSD.decimal))
+            self.add(row, BKG.amountPrinted, Literal(r.money.printed))
+            if r.group:
+                self.add(row, BKG.columnGroup, Literal(r.group))
+            self.add(row, BKG.lineStart, Literal(r.span.start, datatype=XSD.integer))
         for line in t.lines:
             if line.name:
                 self.code_names.setdefault((line.scheme, line.code), []).append(line.name)
@@ -318,7 +375,7 @@ class _Mapper:
                     self.add(m, BKG.listsCode, concept_iri(line.scheme, line.code))
                     self.add(m, BKG.printedName, Literal(line.name))
                 continue
-            l = self.unique(mint("line", tiri, line.code))
+            l = self.unique(mint("line", tiri, line.code) if line.cross_code is None else mint("line", tiri, line.code, line.cross_code))
             c = concept_iri(line.scheme, line.code)
             self.add(l, RDF.type, BKG.BudgetLine)
             self.add(l, RDF.type, QB.Observation)
@@ -340,6 +397,13 @@ class _Mapper:
                 self.add(l, BKG.printedName, Literal(line.name))
             else:
                 self.add(l, RDFS.label, Literal(f"[{line.code}]"))
+            if line.code_inferred:
+                self.add(l, BKG.codeInferred, Literal(True))
+            if line.cross_code:
+                # the 政府预算经济分类 code printed beside the 部门预算 one, for the same amount
+                self.add(l, BKG.secondaryClassification, concept_iri("economic", line.cross_code))
+                self.code_names.setdefault(("economic", line.cross_code), []).extend([line.cross_name] if line.cross_name else [])
+            by_role: dict[str, Money] = {}
             for n, col in enumerate(line.columns, start=1):
                 ca = URIRef(f"{l}/c{n}")
                 self.add(l, BKG.columnAmount, ca)
@@ -347,6 +411,11 @@ class _Mapper:
                 self.add(ca, BKG.amount, Literal(col.money.yuan, datatype=XSD.decimal))
                 self.add(ca, BKG.amountPrinted, Literal(col.money.printed))
                 self.add(ca, BKG.order, Literal(n, datatype=XSD.integer))
+                self.add(ca, BKG.amountRole, _ROLES[col.role])
+                by_role.setdefault(col.role, col.money)
+            # budget vs actual on the line itself: the first column of each role (its 合计)
+            for role, m in by_role.items():
+                self.add(l, _ROLE_AMOUNT[role], Literal(m.yuan, datatype=XSD.decimal))
             self.provenance(l, line.span)
 
     def issues(self) -> None:
@@ -376,6 +445,32 @@ class _Mapper:
             self.add(iri, BKG.budgetUnit, self.unit)
             self.year(iri, self.doc.year)
             self.money(iri, e.amount)
+            found = link(e, tables)
+            if found is not None:
+                p, note = found
+                self.add(iri, BKG.refersTo, projects[id(p)])
+                self.add(iri, BKG.matchNote, Literal(note))
+            self.provenance(iri, e.span)
+
+    def project_list(self, projects: dict) -> None:
+        """Rows of the document's project lists (项目支出表), each linked to the project of the same
+        name (its performance table) and to the 功能分类 code the list prints for it."""
+        tables = self.doc.projects
+        for e in self.doc.project_budgets:
+            iri = self.unique(mint("project-budget", self.d, e.table, e.name, e.implementing_unit))
+            self.add(self.d, BKG.hasProjectBudgetEntry, iri)
+            self.add(iri, RDF.type, BKG.ProjectBudgetEntry)
+            self.add(iri, RDFS.label, Literal(e.name))
+            self.add(iri, BKG.budgetUnit, self.unit)
+            self.year(iri, self.doc.year)
+            self.money(iri, e.amount)
+            self.add(iri, BKG.projectCategory, e.category)
+            self.add(iri, BKG.implementingUnit, e.implementing_unit)
+            if e.table:
+                self.add(iri, BKG.listedIn, Literal(e.table))
+            if e.code:
+                self.add(iri, BKG.classification, concept_iri("functional", e.code))
+                self.code_names.setdefault(("functional", e.code), [])
             found = link(e, tables)
             if found is not None:
                 p, note = found
@@ -418,9 +513,12 @@ class _Mapper:
             projects[id(p)] = self.project(p)
         for t in self.doc.department_targets:
             self.department(t)
+        for se in self.doc.self_evaluations:
+            self.self_evaluation(se, projects)
         for t in self.doc.budget_tables:
             self.budget_table(t)
         self.key_projects(projects)
+        self.project_list(projects)
         self.descriptions(projects)
         self.issues()
         self.concepts()
@@ -452,6 +550,20 @@ def concept_triples(scheme: str, code: str, pref: str | None, alts: list[str]) -
         g.add((c, SKOS.broader, concept_iri(scheme, parent)))
         g.add((concept_iri(scheme, parent), SKOS.narrower, c))
     return g
+
+
+_SCORE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(分|%|％)?\s*$")
+
+
+def _number_or_text(printed: str | None) -> Literal | None:
+    """A score or weight as printed: an xsd:decimal when it is a number (``10``, ``10分``), else
+    the text."""
+    if printed is None or not printed.strip():
+        return None
+    m = _SCORE.match(printed)
+    if m:
+        return Literal(Decimal(m.group(1)), datatype=XSD.decimal)
+    return Literal(printed.strip())
 
 
 def amount_literal(value: Decimal) -> Literal:

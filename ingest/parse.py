@@ -6,13 +6,15 @@ import re
 from pathlib import Path
 
 from . import identity
-from .budget_tables import read_budget_table
+from .budget_tables import document_unit, infer_codes, read_budget_table, read_continuation
 from .classify import KINDS
 from .department_targets import read_department_table
 from .descriptions import read_description
 from .errors import LayoutError, ParseError
 from .key_projects import read_key_projects
-from .project_targets import read_project_table
+from .project_list import drop_subtotals, read_project_list
+from .project_targets import read_project_tables
+from .self_evaluation import read_self_evaluation
 from .records import BudgetTable, ParsedDocument, RegionRef, Span, TableReport
 from .regions import resolve
 from .sections import Block, _is_data, find_blocks
@@ -28,13 +30,27 @@ def _continues(prev: BudgetTable, table: BudgetTable) -> bool:
     return bool(table.title) and table.title == prev.title and table.number == prev.number and table.unit == prev.unit
 
 
+def _row_key(ln) -> tuple:
+    return ln.code, ln.cross_code, ln.total.yuan if ln.total else None
+
+
 def _merge(prev: BudgetTable, table: BudgetTable) -> None:
-    seen = {ln.code for ln in prev.lines}
-    prev.lines.extend(ln for ln in table.lines if ln.code not in seen)
+    # a page repeats no row; a row printed twice (the same code and amount) is kept once
+    seen = {_row_key(ln) for ln in prev.lines}
+    prev.lines.extend(ln for ln in table.lines if _row_key(ln) not in seen)
     prev.total = prev.total or table.total
     for k, v in table.summary_totals.items():
         prev.summary_totals.setdefault(k, v)
+    prev.summary_rows.extend(table.summary_rows)
+    prev.dropped.extend(table.dropped)
+    prev.layout = table.layout
     prev.span = prev.span.merge(table.span)
+
+
+def _extend(prev: BudgetTable, rows: list) -> None:
+    seen = {_row_key(ln) for ln in prev.lines}
+    prev.lines.extend(ln for ln in rows if _row_key(ln) not in seen)
+    prev.span = prev.span.merge(Span(rows[0].span.start, rows[-1].span.end))
 
 
 def _report(block: Block, lines: list[Line], status: str, rows: int = 0, reason: str | None = None) -> TableReport:
@@ -52,12 +68,20 @@ _DEFAULT_KIND = {"project": "ProjectTargetTable", "department": "DepartmentTarge
                  "keyprojects": "KeyProjectList", "description": "UnknownTable", "budget": "UnknownTable"}
 
 
-def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, floor: int) -> int:
+def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, floor: int,
+                document_unit: str | None = None) -> int:
     """Read one block into ``doc``; returns how many records it gave."""
+    if b.kind != "budget" and doc.budget_tables:
+        # coded rows before this block's title: the previous budget table ran on over a page break
+        rows = read_continuation(path, lines, b, doc.budget_tables[-1], leading=True)
+        if rows:
+            _extend(doc.budget_tables[-1], rows)
     if b.kind == "project":
-        p = read_project_table(path, lines, _first_trigger(lines, b, "project"), b.end)
-        doc.projects.append(p)
-        return 1 + len(p.indicators)
+        # one block may hold several projects (a table per project, or one row per indicator)
+        projects, skipped = read_project_tables(path, lines, b.start, b.end, caption=b.money_unit, floor=floor)
+        doc.projects.extend(projects)
+        doc.warnings.extend(skipped)
+        return len(projects) + sum(len(p.indicators) for p in projects)
     if b.kind == "department":
         dt = read_department_table(path, lines, _first_trigger(lines, b, "department"), b.end)
         ctx = " ".join(ln.text for ln in lines[max(floor, b.start - 6) : b.start + 1])
@@ -65,18 +89,36 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
         dt.year = int(years[0]) if years else None
         doc.department_targets.append(dt)
         return 1 + len(dt.tasks) + len(dt.indicators)
+    if b.kind == "budget" and b.classification is not None and b.classification.kind.id == "ProjectExpenditure":
+        # a 项目支出表 whose head was taken for codes: a list of projects when it has a 项目名称 column
+        entries = read_project_list(path, lines, b, document_unit)
+        if entries:
+            doc.project_budgets.extend(entries)
+            return len(entries)
+    if b.kind == "selfeval":
+        se = read_self_evaluation(path, lines, b.start, b.end, caption=b.money_unit)
+        doc.self_evaluations.append(se)
+        doc.warnings.extend(se.warnings)
+        return 1 + len(se.indicators)
     if b.kind == "budget":
-        table = read_budget_table(path, lines, _unit_line(lines, b), b.end)
-        if table is None:
-            return 0
-        if b.classification is not None:
-            table.kind = b.classification.kind.id
-            table.stage = b.classification.stage
-        if doc.budget_tables and _continues(doc.budget_tables[-1], table):
-            _merge(doc.budget_tables[-1], table)
-        else:
-            doc.budget_tables.append(table)
-        return len(table.lines) + len(table.summary_totals)
+        prev = doc.budget_tables[-1] if doc.budget_tables else None
+        got = read_budget_table(path, lines, b, prev, document_unit)
+        if got.continued and prev is not None:
+            # rows printed before this table's title: the previous table runs on over a page break
+            _extend(prev, got.continued)
+        count = len(got.continued)
+        for table in ([got.table] if got.table is not None else []) + got.more:
+            prev = doc.budget_tables[-1] if doc.budget_tables else None
+            if prev is not None and _continues(prev, table):
+                _merge(prev, table)
+            else:
+                doc.budget_tables.append(table)
+            count += len(table.lines) + len(table.summary_rows)
+        return count
+    if b.kind == "projectlist":
+        entries = read_project_list(path, lines, b, document_unit)
+        doc.project_budgets.extend(entries)
+        return len(entries)
     if b.kind == "keyprojects":
         entries = read_key_projects(lines, b.start, b.end)
         doc.key_projects.extend(entries)
@@ -87,6 +129,13 @@ def _read_block(path: str, lines: list[Line], b: Block, doc: ParsedDocument, flo
             doc.descriptions.append(d)
             return 1
         return 0
+    if b.kind == "other" and (b.classification is None or b.classification.kind.id == "UnknownTable") and doc.budget_tables:
+        # an untitled run of coded rows after a page header: the previous budget table runs on
+        prev = doc.budget_tables[-1]
+        rows = read_continuation(path, lines, b, prev)
+        if rows:
+            _extend(prev, rows)
+            return len(rows)
     raise _NotRead(f"no reader for {b.classification.kind.label if b.classification else b.kind} tables")
 
 
@@ -134,9 +183,10 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
         doc.refusal = "no budget table, project performance-target table or department-wide target table recognised"
         return doc
     floor = 0
+    unit_everywhere = document_unit(lines, blocks)
     for b in blocks:
         try:
-            rows = _read_block(path, lines, b, doc, floor)
+            rows = _read_block(path, lines, b, doc, floor, unit_everywhere)
             doc.tables.append(_report(b, lines, "read" if rows else "empty", rows))
         except _NotRead as exc:
             doc.tables.append(_report(b, lines, "not-read", reason=str(exc)))
@@ -148,6 +198,8 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
             # a parser bug must not pass as a half-read document: refuse it, naming the table
             raise ParseError(path, f"cannot read the {b.kind} table ({exc.__class__.__name__}: {exc})", lines[b.start].no) from exc
         floor = b.end
+    doc.project_budgets = drop_subtotals(doc.project_budgets)
+    infer_codes(doc.budget_tables)
     unit = identity.unit_name(lines, head_lines, doc)
     doc.unit_name = unit or ""
     doc.year, doc.year_source = identity.fiscal_year(head_lines, doc, path)
@@ -166,7 +218,7 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
 
 def _refusal(doc: ParsedDocument) -> str | None:
     """Why the document cannot be stored, or None."""
-    if not (doc.projects or doc.department_targets or any(t.lines for t in doc.budget_tables)):
+    if not (doc.projects or doc.department_targets or doc.self_evaluations or any(t.lines for t in doc.budget_tables)):
         skipped = doc.issues
         if skipped:
             first = skipped[0]

@@ -169,6 +169,10 @@ RUNNING_MIN_PAGES = 3
 RUNNING_EDGE = 2
 
 
+# a caption or title repeated on every page is the table's, not furniture: 编制部门：X  单位：元
+_INFORMATIVE = re.compile(r"[：:]|表\s*$|表[(（][^)）]*[)）]\s*$")
+
+
 def _running_key(text: str) -> str:
     # page numbers inside a footer differ from page to page: 苏州市…预算公开 - 12 -
     return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
@@ -186,7 +190,7 @@ def _drop_running_lines(pages: list[list[_Entry]]) -> None:
         for e in edges(entries):
             seen.setdefault(_running_key(e.text), set()).add(n)
     threshold = max(RUNNING_MIN_PAGES, RUNNING_SHARE * len(pages))
-    running = {k for k, on in seen.items() if len(on) >= threshold}
+    running = {k for k, on in seen.items() if len(on) >= threshold and not _INFORMATIVE.search(k)}
     for n, entries in enumerate(pages):
         edge = {id(e) for e in edges(entries)}
         pages[n] = [e for e in entries if e.rows is not None or not (

@@ -1,16 +1,32 @@
 """Ingest files or folders: each document is parsed fully, mapped, then committed in one
 transaction. A document that fails is reported and leaves the store as it was; the others still
-go in."""
+go in.
+
+Reading is the slow part (a ruled-table PDF: ~0.1–0.4 s a page in pdfplumber), so documents are
+read and mapped in worker processes (:func:`prepared`) while the main process commits what they
+give, in file order: outcomes, and which of two versions of a document wins, do not depend on how
+many workers there are. Writes stay in the main process, each document atomic.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import concurrent.futures as cf
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import IngestError, StoreError
-from .mapping import map_document
+from .mapping import Mapped, map_document
 from .parse import parse_file
 from .store import BATCH_TRIPLES, GraphStore
+
+#: documents read ahead per worker: keeps the workers busy while the main process commits, and
+#: bounds the parsed documents held in memory
+READ_AHEAD = 2
+#: what a mapping bug raises; it becomes this document's error, like a reader's (see parse.read_document)
+_MAPPING_BUGS = (ValueError, IndexError, KeyError, AttributeError, TypeError, RecursionError)
 
 SUFFIXES = {".txt", ".text", ".pdf"}
 
@@ -67,14 +83,76 @@ def ingest_file(store: GraphStore, path: Path, strict: bool = False) -> Outcome:
     return _outcome(path, doc, mapped, existed, changed)
 
 
+def default_workers() -> int:
+    """Worker processes for reading: one per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def prepare(path: str, strict: bool = False) -> tuple[object, Mapped] | str:
+    """Read and map one document (in a worker process): (document, its quads), or the reason it
+    cannot be stored. Returns plain values: an exception with extra arguments does not cross a
+    process boundary intact."""
+    try:
+        doc = parse_file(path, strict=strict)
+    except IngestError as exc:
+        return exc.reason + (f" (line {exc.line})" if exc.line else "")
+    try:
+        return doc, map_document(doc)
+    except _MAPPING_BUGS as exc:
+        return f"cannot map the document to RDF ({exc.__class__.__name__}: {exc})"
+
+
+def prepared(files: list[Path], strict: bool = False, workers: int | None = None) -> Iterator[tuple[Path, object]]:
+    """(file, :func:`prepare`'s result) for every file, in file order. With more than one worker
+    the files are read in worker processes, :data:`READ_AHEAD` per worker ahead of the consumer.
+    A worker that dies breaks its pool: the files that pool still held are read again, each alone
+    in a fresh process, so that only the file that kills its reader is reported (as its result)."""
+    workers = default_workers() if workers is None else max(1, workers)
+    if workers == 1 or len(files) < 2:
+        for f in files:
+            yield f, prepare(str(f), strict)
+        return
+    # spawn: a forked child would inherit the store's open database and its threads
+    ctx = multiprocessing.get_context("spawn")
+    todo = deque(files)
+    suspects: set[Path] = set()
+    while todo:
+        alone = todo[0] in suspects
+        with cf.ProcessPoolExecutor(max_workers=1 if alone else min(workers, len(todo)), mp_context=ctx) as pool:
+            window: deque[tuple[Path, cf.Future]] = deque()
+            while todo or window:
+                while todo and len(window) < (1 if alone else workers * READ_AHEAD):
+                    f = todo.popleft()
+                    window.append((f, pool.submit(prepare, str(f), strict)))
+                f, fut = window.popleft()
+                try:
+                    result = fut.result()
+                except cf.process.BrokenProcessPool:
+                    if alone:
+                        yield f, "the worker process reading it died (out of memory, or a crash in a PDF library)"
+                    else:
+                        held = [f] + [g for g, _ in window]
+                        suspects.update(held)
+                        todo.extendleft(reversed(held))
+                    break
+                yield f, result
+                if alone:
+                    break
+
+
 def ingest_paths(store: GraphStore, paths: Iterable[str | Path],
                  progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
-                 batch_triples: int = BATCH_TRIPLES, bulk: bool = False, strict: bool = False) -> list[Outcome]:
+                 batch_triples: int = BATCH_TRIPLES, bulk: bool = False, strict: bool = False,
+                 workers: int | None = None) -> list[Outcome]:
     """Ingest files; documents are written several per update (up to ``batch_triples`` triples),
     each still all or nothing (see :meth:`GraphStore.commit_many`). ``bulk`` (loading many new
     documents) names the classification concepts once at the end instead of per update, and lets
     the embedded store write new documents with its bulk loader. ``strict`` refuses a document
-    with a table that cannot be read instead of skipping that table."""
+    with a table that cannot be read instead of skipping that table. ``workers`` processes read
+    the documents (default: one per CPU; 1 reads them in this process)."""
     defer_labels = bulk
     files, outcomes = collect(paths)
     spool = bulk and hasattr(store, "begin_bulk")
@@ -105,22 +183,25 @@ def ingest_paths(store: GraphStore, paths: Iterable[str | Path],
                 outcomes[k] = _outcome(path, doc, mapped, str(mapped.graph_iri) in existed, res)
                 codes.setdefault(str(mapped.graph_iri), set()).update(mapped.code_names)
 
-    for f in (progress(files) if progress else files):
-        try:
-            doc = parse_file(f, strict=strict)
-            mapped = map_document(doc)
-        except IngestError as exc:
-            outcomes.append(Outcome(str(f), "error", reason=exc.reason + (f" (line {exc.line})" if exc.line else "")))
-            continue
-        if any(m.graph_iri == mapped.graph_iri for _, _, m in pending):
-            flush()  # a later version of the same document replaces the earlier one, in order
-        pending.append((f, doc, mapped))
-        slots.append(len(outcomes))
-        outcomes.append(Outcome(str(f), "error", reason="not written"))  # replaced by flush()
-        size += len(mapped.graph)
-        if size >= batch_triples:
-            flush()
     try:
+        ticks = iter(progress(files)) if progress else None
+        for f, result in prepared(files, strict, workers):
+            if ticks is not None:
+                next(ticks, None)
+            if isinstance(result, str):
+                outcomes.append(Outcome(str(f), "error", reason=result))
+                continue
+            doc, mapped = result
+            if any(m.graph_iri == mapped.graph_iri for _, _, m in pending):
+                flush()  # a later version of the same document replaces the earlier one, in order
+            pending.append((f, doc, mapped))
+            slots.append(len(outcomes))
+            outcomes.append(Outcome(str(f), "error", reason="not written"))  # replaced by flush()
+            size += len(mapped.graph)
+            if size >= batch_triples:
+                flush()
+        if ticks is not None:
+            next(ticks, None)  # the progress bar's end
         flush()
     finally:
         if spool:

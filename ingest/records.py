@@ -55,7 +55,13 @@ class LevelRef:
 
 @dataclass
 class Indicator:
-    """A 三级指标 row with its 一级/二级 levels and targets (raw strings kept in Target.raw)."""
+    """A 三级指标 row with its 一级/二级 levels and targets (raw strings kept in Target.raw).
+
+    The other columns a template may print beside the target are kept as printed: 指标性质 (``≥``),
+    计量单位 / 度量单位, 分值, 权重, 评（扣）分标准, 指标解释, 指标方向性; a 绩效自评表 adds 实际完成值,
+    得分 and 偏差原因. ``annual`` is the target composed of 指标性质 + 指标值 + 计量单位 when the
+    template prints them in separate columns (``≥`` ``95`` ``%`` → ``≥95%``).
+    """
 
     text: str
     level1: LevelRef
@@ -64,6 +70,17 @@ class Indicator:
     period: Target | None
     span: Span
     order: int = 0
+    nature: str | None = None  # 指标性质 / 指标符号 as printed (≥ ≤ = 定性 …)
+    measure_unit: str | None = None  # 计量单位 / 度量单位 as printed
+    score: str | None = None  # 分值 as printed
+    weight: str | None = None  # 权重 as printed
+    standard: str | None = None  # 评（扣）分标准
+    explanation: str | None = None  # 指标解释 / 指标说明
+    direction: str | None = None  # 指标方向性 (正向指标 / 反向指标)
+    level1_score: str | None = None  # a score printed with the 一级 name: 成本指标(0-20)分 → "(0-20)分"
+    actual: Target | None = None  # 实际完成值 (绩效自评表)
+    self_score: str | None = None  # 得分 / 自评得分 (绩效自评表)
+    deviation: str | None = None  # 偏差原因分析及改进措施 (绩效自评表)
 
 
 @dataclass
@@ -90,6 +107,7 @@ class ProjectTargetTable:
     annual_goal: str | None = None
     indicators: list[Indicator] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unit_code: str | None = None  # the implementing unit's code printed before its name (820001-…, 301007_…)
 
 
 @dataclass
@@ -120,10 +138,51 @@ class DepartmentTargetTable:
     warnings: list[str] = field(default_factory=list)
 
 
+#: roles of a column's amounts (决算 tables print budget and actual side by side)
+BUDGET, ADJUSTED, ACTUAL = "budget", "adjusted", "actual"
+
+
+@dataclass
+class SelfEvaluation:
+    """绩效自评表: a 项目绩效自评表 or 部门整体绩效自评表 — what was planned beside what was achieved.
+
+    ``subject`` is ``project`` or ``department``; ``name`` the project (项目名称) or the 专项名称 /
+    unit the table evaluates. Money: 年初预算数 (``budget``), 全年预算数 / 调整后 (``adjusted``),
+    全年执行数 / 拨付 (``executed``), 执行率 as printed. Indicators carry 年度指标值 (``annual``)
+    beside 实际完成值 (``actual``), 分值, 得分 and 偏差原因.
+    """
+
+    subject: str  # project | department
+    name: str
+    span: Span
+    year: int | None = None
+    unit_name: str | None = None
+    competent_department: str | None = None
+    implementing_unit: str | None = None
+    budget: Money | None = None  # 年初预算数 / 年初部门预算安排金额
+    adjustment: Money | None = None  # 年中调整金额
+    adjusted: Money | None = None  # 全年预算数 / 调整后预算
+    executed: Money | None = None  # 全年执行数 / 年度拨付金额
+    execution_rate: str | None = None  # 执行率 / 支出实现率 as printed
+    budget_score: str | None = None  # 分值 of the 预算执行 part
+    budget_self_score: str | None = None  # 得分 of the 预算执行 part
+    planned_goal: str | None = None  # 年度总体目标: 预期目标
+    achieved_goal: str | None = None  # 年度总体目标: 实际完成情况
+    total_score: str | None = None  # 总分 as printed
+    grade: str | None = None  # 评价等级 / 自评等级
+    indicators: list[Indicator] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class ColumnAmount:
+    """One amount of a line, under its column's heading as printed; a heading printed over several
+    header rows is composed top-down (``基本支出›人员经费``)."""
+
     heading: str
     money: Money
+    #: budget (预算数 / 年初预算数), adjusted (全年预算数 / 调整预算数) or actual (决算数 / 执行数)
+    role: str = BUDGET
 
 
 @dataclass
@@ -136,6 +195,27 @@ class BudgetLine:
     total: Money | None
     columns: list[ColumnAmount]
     span: Span
+    #: the code was not printed on this line: resolved from the subject's name, printed with its code
+    #: elsewhere in the same document
+    code_inferred: bool = False
+    #: a second code printed on the same row for the same amount: the 政府预算支出经济分类 (5xx) code
+    #: beside the 部门预算支出经济分类 (3xx) one
+    cross_code: str | None = None
+    cross_name: str | None = None
+
+
+@dataclass
+class SummaryRow:
+    """A row of a summary table (收支总表 …) without a code: label → amount, with the column group it
+    was printed in (收入 / 支出›功能分类 / 支出›支出用途)."""
+
+    label: str
+    money: Money
+    group: str
+    span: Span
+    #: every amount of the row under its heading (a row whose code :func:`infer_codes` resolves
+    #: becomes a budget line with them)
+    columns: list[ColumnAmount] = field(default_factory=list, repr=False, compare=False)
 
 
 @dataclass
@@ -156,6 +236,12 @@ class BudgetTable:
     summary_totals: dict[str, Money] = field(default_factory=dict)
     kind: str = "UnknownTable"  # bkg:TableKinds concept (see ingest.classify)
     stage: str = "预算"  # 预算 | 决算
+    #: every label → amount row in print order (summary_totals keeps the first amount per label)
+    summary_rows: list[SummaryRow] = field(default_factory=list)
+    #: rows read but not kept, with why (a name no code could be found for, an implausible code …)
+    dropped: list[str] = field(default_factory=list)
+    #: the reader's view of the columns, to read the table's continuation on the next page
+    layout: object = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -165,6 +251,22 @@ class KeyProjectEntry:
     name: str
     amount: Money | None
     span: Span
+
+
+@dataclass
+class ProjectBudgetEntry:
+    """A row of a project list (项目支出表 / 项目支出预算情况表): a project with its amount as printed,
+    and what the list prints beside it (项目类别, 功能科目, 单位)."""
+
+    name: str
+    amount: Money | None
+    span: Span
+    category: str | None = None
+    code: str | None = None  # 功能分类 code when printed
+    implementing_unit: str | None = None
+    table: str = ""  # title of the list
+    #: the list prints group rows (资金使用单位 / 项目类别) above their projects, and whether they are units
+    groups: tuple[bool, bool] = field(default=(False, False), repr=False, compare=False)
 
 
 @dataclass
@@ -234,7 +336,9 @@ class ParsedDocument:
     department_targets: list[DepartmentTargetTable] = field(default_factory=list)
     budget_tables: list[BudgetTable] = field(default_factory=list)
     key_projects: list[KeyProjectEntry] = field(default_factory=list)
+    project_budgets: list[ProjectBudgetEntry] = field(default_factory=list)
     descriptions: list[ProjectDescription] = field(default_factory=list)
+    self_evaluations: list[SelfEvaluation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     tables: list[TableReport] = field(default_factory=list)
     pages: int | None = None

@@ -162,8 +162,8 @@ def _triggers(lines: list[Line]) -> list[tuple[int, str]]:
             continue
         if line.grid is not None and (i == 0 or lines[i - 1].grid != line.grid):
             out.append((i, "grid"))
-        t = title_of(line)
-        if t is not None and "续" not in t:  # 项目绩效目标表（续表）: the same table on a new page
+        t = title_at(lines, i)
+        if t is not None and "续" not in t[0]:  # 项目绩效目标表（续表）: the same table on a new page
             out.append((i, "title"))
         if _project_start(lines, i):
             out.append((i, "project"))
@@ -211,19 +211,59 @@ def _in_head(lines: list[Line], start: int, i: int) -> bool:
 
 
 def _find_title(lines: list[Line], start: int, floor: int, head_end: int) -> tuple[str, str | None, int | None]:
-    """(title, table number, line index of the title): in the block's head, else just above it."""
+    """(title, table number, line index where the title starts): in the block's head, else just above it."""
     for j in range(start, head_end):
-        t = title_of(lines[j])
-        if t:
-            return t, _number_near(lines, j, floor, head_end), j
+        found = title_at(lines, j, floor)
+        if found:
+            return found[0], _number_near(lines, found[1], floor, head_end), found[1]
     for j in range(start - 1, max(floor, start - TITLE_LOOKBACK) - 1, -1):
-        line = lines[j]
-        if _is_data(line):
+        if _is_data(lines[j]):
             break
-        t = title_of(line)
-        if t:
-            return t, _number_near(lines, j, floor, head_end), j
+        found = title_at(lines, j, floor)
+        if found:
+            return found[0], _number_near(lines, found[1], floor, head_end), found[1]
     return "", None, None
+
+
+#: the last line of a title wrapped at the page width may hold only its end (标表, 表)
+TAIL_MAX_CHARS = 4
+
+
+def title_at(lines: list[Line], j: int, floor: int = 0) -> tuple[str, int] | None:
+    """The title line ``j`` prints or ends, and the index of its first line: a title wrapped over two lines
+    (``301007_…_机场公安综`` / ``合修缮改造项目绩效目标表``, or ``…项目经费项目绩效目`` / ``标表``) is joined."""
+    line = lines[j]
+    t = title_of(line)
+    above = lines[j - 1] if j - 1 >= floor else None
+    if t:
+        if above is not None and title_fragment(above, t):
+            return above.text.strip() + t, j - 1
+        return t, j
+    k = key(line.text)
+    if (above is not None and line.grid is None and len(line.filled) == 1 and k.endswith("表")
+            and len(k) <= TAIL_MAX_CHARS and title_fragment(above, k)):
+        joined = above.text.strip() + line.text.strip()
+        if looks_like_title(joined):
+            return joined, j - 1
+    return None
+
+
+_SENTENCE = re.compile(r"[，。；：:！？]|^[（(]?[一二三四五六七八九十\d]{1,3}[)）、.．]|^第[一二三四五六七八九十]+部分")
+#: the first line of a wrapped title is at least this long (the last one carries …表)
+FRAGMENT_MIN_CHARS = 6
+
+
+def title_fragment(line: Line, title: str) -> bool:
+    """Whether ``line`` is the first part of ``title`` wrapped over two lines: one cell of text that is no
+    sentence, heading, caption, number line or title of its own, directly above a title that does not
+    start with its own numbering."""
+    if line.grid is not None or len(line.filled) != 1 or _SENTENCE.search(title[:3]):
+        return False
+    text = line.text.strip()
+    k = key(text)
+    return (len(k) >= FRAGMENT_MIN_CHARS and not _SENTENCE.search(text) and not MONEY_UNIT.search(" " + text)
+            and not _NUMBER_LINE.match(k) and title_of(line) is None and not _is_data(line)
+            and not re.search(r"\d{4}\s*年", text) and not k.endswith(("预算", "决算", "公开")))
 
 
 def _number_near(lines: list[Line], j: int, floor: int, head_end: int) -> str | None:
@@ -268,8 +308,9 @@ def find_blocks(lines: list[Line], context: str = "") -> list[Block]:
     # a table's number printed on its own line above its title (公开03表) belongs to that table
     for n, (i, trigs) in enumerate(groups):
         j = i
-        while j - 1 >= (groups[n - 1][0] + 1 if n else 0) and (
-                not lines[j - 1].filled or _NUMBER_LINE.match(key(lines[j - 1].text))) and i - j < 3:
+        while j - 1 >= (groups[n - 1][0] + 1 if n else 0) and i - j < 3 and (
+                not lines[j - 1].filled or _NUMBER_LINE.match(key(lines[j - 1].text))
+                or ("title" in trigs and (title_at(lines, i, j - 1) or ("", i))[1] == j - 1)):
             j -= 1
         while j < i and not lines[j].filled:
             j += 1
@@ -279,10 +320,10 @@ def find_blocks(lines: list[Line], context: str = "") -> list[Block]:
     for n, (i, trigs) in enumerate(groups):
         nxt = groups[n + 1][0] if n + 1 < len(groups) else len(lines)
         head_end = min(nxt, i + HEAD_ROWS + 2)
-        title, number, title_at = _find_title(lines, i, prev_end, head_end)
-        if title_at is not None and title_at < i and any(b.start == title_at for b in blocks):
-            title_at = None
-        start = min(i, title_at) if title_at is not None and title_at >= prev_end else i
+        title, number, title_line = _find_title(lines, i, prev_end, head_end)
+        if title_line is not None and title_line < i and any(b.start == title_line for b in blocks):
+            title_line = None
+        start = min(i, title_line) if title_line is not None and title_line >= prev_end else i
         family = _TRIGGER_FAMILY[trigs[0]] if trigs[0] != "title" or len(trigs) == 1 else _TRIGGER_FAMILY[trigs[1]]
         kind = None
         if family != "description":
@@ -293,8 +334,8 @@ def find_blocks(lines: list[Line], context: str = "") -> list[Block]:
             kind = classify(title, header, context)
             if kind.kind.id == "UnknownTable" and family in ("project", "department", "keyprojects"):
                 kind = None  # the trigger's field labels said what it is; no title or header contradicts
-            elif kind.kind.id == "UnknownTable" and not _has_body(lines, i, nxt):
-                continue  # a stray title or caption without rows
+            elif (kind.kind.id == "UnknownTable" or trigs == ["title"]) and not _has_body(lines, i, nxt):
+                continue  # a stray title or caption without rows (a section heading naming the table below)
             if kind is not None:
                 family = _FAMILY_OF_KIND[kind.family]
     

@@ -10,13 +10,14 @@ for PDFs, its page.
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DecodeError
+from .errors import DecodeError, display_path
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -86,7 +87,7 @@ def _pdf_lines(path: Path, data: bytes, max_pages: int | None) -> tuple[str, lis
     """A PDF's lines: table rows as tab-joined cells of their grid, other text as layout lines."""
     from .pdf import extract_pdf
 
-    ex = extract_pdf(str(path), data, max_pages=max_pages)
+    ex = extract_pdf(display_path(path), data, max_pages=max_pages)
     lines: list[Line] = []
     for item in ex.items:
         no = len(lines) + 1
@@ -102,44 +103,88 @@ def _pdf_lines(path: Path, data: bytes, max_pages: int | None) -> tuple[str, lis
     return text, lines, ex.pages, ex.chars
 
 
-def read_source(path: str | Path, max_pages: int | None = None) -> SourceText:
-    """Read a document: UTF-8 (with or without BOM), GB18030/GBK, or PDF. Refuses what is not text."""
+#: limits on what one document may cost to read (a 200 MB text took > 4 GB and minutes; a PDF of
+#: thousands of pages is not a budget disclosure)
+MAX_TEXT_BYTES = 64 * 1024 * 1024
+MAX_PDF_BYTES = 256 * 1024 * 1024
+MAX_PDF_PAGES = 1500
+
+
+def read_source(path: str | Path, max_pages: int | None = MAX_PDF_PAGES, max_text_bytes: int = MAX_TEXT_BYTES,
+                max_pdf_bytes: int = MAX_PDF_BYTES) -> SourceText:
+    """Read a document: UTF-8 (with or without BOM), UTF-16 (BOM), GB18030/GBK, or PDF. Refuses what is
+    not text, and what is larger than the limits, with the reason."""
     path = Path(path)
+    name = display_path(path)
     try:
+        size = path.stat().st_size
+        limit = max_pdf_bytes if path.suffix.lower() == ".pdf" else max_text_bytes
+        if size > max(limit, max_text_bytes, max_pdf_bytes):
+            raise DecodeError(name, f"file of {size / 2**20:.0f} MB is larger than the limit of {limit / 2**20:.0f} MB")
         data = path.read_bytes()
     except OSError as exc:
-        raise DecodeError(str(path), f"cannot read file ({exc.strerror or exc})") from exc
+        raise DecodeError(name, f"cannot read file ({exc.strerror or exc})") from exc
     sha = hashlib.sha256(data).hexdigest()
     if not data.strip():
-        raise DecodeError(str(path), "empty file")
+        raise DecodeError(name, "empty file")
     lines: list[Line] | None = None
     pages: int | None = None
     if data.startswith(b"%PDF-"):
+        if len(data) > max_pdf_bytes:
+            raise DecodeError(name, f"PDF of {len(data) / 2**20:.0f} MB is larger than the limit of {max_pdf_bytes / 2**20:.0f} MB")
         if b"%%EOF" not in data[-2048:]:
-            raise DecodeError(str(path), "truncated PDF (no %%EOF marker)")
+            raise DecodeError(name, "truncated PDF (no %%EOF marker)")
         text, lines, pages, chars = _pdf_lines(path, data, max_pages)
         encoding = "pdf"
         if chars == 0:
-            raise DecodeError(str(path), f"scanned PDF: none of its {pages} pages has a text layer (OCR it first)")
+            raise DecodeError(name, f"scanned PDF: none of its {pages} pages has a text layer (OCR it first)")
     else:
-        if b"\x00" in data[:65536]:
-            raise DecodeError(str(path), "binary file (NUL bytes); expected text or PDF")
-        text = encoding = None
-        try:
-            text, encoding = data.decode("utf-8-sig"), "utf-8-sig"
-        except UnicodeDecodeError:
-            # UTF-8 but for a character cut at the very end: a truncated file, not GB18030
-            if _looks_truncated_utf8(data):
-                raise DecodeError(str(path), "truncated UTF-8 (the file ends inside a character)") from None
-            try:
-                text, encoding = data.decode("gb18030"), "gb18030"
-            except UnicodeDecodeError:
-                raise DecodeError(str(path), "not UTF-8 or GB18030/GBK text (cannot decode)") from None
+        if len(data) > max_text_bytes:
+            raise DecodeError(name, f"text of {len(data) / 2**20:.0f} MB is larger than the limit of {max_text_bytes / 2**20:.0f} MB")
+        text, encoding = _decode(name, data)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(_CJK.findall(text)) < 20:
-        raise DecodeError(str(path), "no Chinese text found; not a budget disclosure")
+        raise DecodeError(name, "no Chinese text found; not a budget disclosure")
     return SourceText(path=str(path), text=text, sha256=sha, encoding=encoding or "",
                       lines=tuple(lines) if lines is not None else None, pages=pages)
+
+
+def _decode(name: str, data: bytes) -> tuple[str, str]:
+    """Text in UTF-8, UTF-16 (with a BOM, or NUL-interleaved ASCII/CJK without one) or GB18030."""
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(codec), "utf-16"
+            except UnicodeDecodeError:
+                raise DecodeError(name, "UTF-16 byte order mark but not UTF-16 text") from None
+    if b"\x00" in data[:65536]:
+        codec = _utf16_without_bom(data[:65536])
+        if codec is None:
+            raise DecodeError(name, "binary file (NUL bytes); expected text or PDF")
+        try:
+            return data.decode(codec), codec
+        except UnicodeDecodeError:
+            raise DecodeError(name, "binary file (NUL bytes); expected text or PDF") from None
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError:
+        # UTF-8 but for a character cut at the very end: a truncated file, not GB18030
+        if _looks_truncated_utf8(data):
+            raise DecodeError(name, "truncated UTF-8 (the file ends inside a character)") from None
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        raise DecodeError(name, "not UTF-8, UTF-16 or GB18030/GBK text (cannot decode)") from None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 without a byte order mark: line breaks and ASCII are NUL-padded on one side."""
+    even, odd = head[0::2], head[1::2]
+    if head.count(b"\n\x00") > head.count(b"\x00\n") and odd.count(0) > len(odd) * 0.1 and even.count(0) < len(even) * 0.05:
+        return "utf-16-le"
+    if head.count(b"\x00\n") > head.count(b"\n\x00") and even.count(0) > len(even) * 0.1 and odd.count(0) < len(odd) * 0.05:
+        return "utf-16-be"
+    return None
 
 
 def _looks_truncated_utf8(data: bytes) -> bool:

@@ -11,14 +11,15 @@ from ingest.mapping import map_document
 from ingest.parse import parse_source
 from ingest.text import SourceText
 from ingest.validate import validate_graph
-from ontology import LEVELS_TTL
+from ontology import LEVELS_TTL, TABLE_KINDS_TTL
 
 DOCS = [SEEDS / n for n in ("dongguan-dongkeng-2024-project-performance-targets.txt",
                             "dongguan-nancheng-2026-performance-targets.txt",
                             "dongguan-shatian-department-performance-targets.txt",
                             "lanzhou-yongdeng-2024-unit-budget.txt")]
 TEXTS = [p.read_text(encoding="utf-8").split("\n") for p in DOCS]
-LEVELS = Graph().parse(LEVELS_TTL)
+# the vocabularies a document graph refers to (in the store they sit in the ontology graph)
+LEVELS = Graph().parse(LEVELS_TTL) + Graph().parse(TABLE_KINDS_TTL)
 
 
 @st.composite

@@ -121,6 +121,50 @@ def test_gbk_and_bom_read_like_utf8(tmp_path):
     assert parse(gbk).encoding == "gb18030"
 
 
+def test_utf16_with_and_without_byte_order_mark_read_like_utf8(tmp_path):
+    text = YD.read_text(encoding="utf-8")
+    ref = signature(parse(YD))
+    for codec, bom in (("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""), ("utf-16-be", b"")):
+        f = tmp_path / f"yongdeng-{codec}-{len(bom)}.txt"
+        f.write_bytes(bom + text.encode(codec))
+        assert signature(parse(f)) == ref, (codec, bom)
+
+
+def test_a_file_name_that_is_not_utf8_is_ingested_and_printed_safely(tmp_path, fresh_copy):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = os.path.join(os.fsencode(folder), b"\xff\xfe-yongdeng.txt")
+    with open(good, "wb") as f:
+        f.write(YD.read_bytes().replace("永登县政务服务中心".encode(), "永登县测试中心".encode()))
+    bad = os.path.join(os.fsencode(folder), b"\xfe-empty.txt")
+    open(bad, "wb").close()
+    out = cli(fresh_copy, "ingest", "--no-index", str(folder))
+    assert out.returncode == 1
+    assert "\ufffd-empty.txt: empty file" in out.stderr and "Traceback" not in out.stderr
+    assert "added" in out.stdout and "\ufffd\ufffd-yongdeng.txt" in out.stdout
+    from ingest.store import open_store
+
+    store = open_store(fresh_copy, read_only=True)
+    try:
+        names = {r["f"] for r in store.select("SELECT ?f WHERE { ?d a bkg:Document ; bkg:sourceFile ?f }")}
+    finally:
+        store.close()
+    assert "\ufffd\ufffd-yongdeng.txt" in names
+
+
+def test_limits_on_text_and_pdf_size_refuse_with_the_reason(tmp_path):
+    from ingest.errors import DecodeError
+    from ingest.text import read_source
+
+    big = tmp_path / "big.txt"
+    big.write_bytes(YD.read_bytes() * 8)
+    with pytest.raises(DecodeError, match="larger than the limit of 0 MB"):
+        read_source(big, max_text_bytes=100_000)
+    pdf = FIXTURES / "pdf" / "shanghai-putuo-justice-bureau-2026-unit-budget.pdf"
+    with pytest.raises(DecodeError, match="more than the limit of 3"):
+        read_source(pdf, max_pages=3)
+
+
 def _one_cell_per_line(src: Path, dst: Path) -> Path:
     out = []
     for line in src.read_text(encoding="utf-8").splitlines():
@@ -189,7 +233,7 @@ def test_validate_and_check_cli(samples_store_dir, fresh_copy):
     report = cli(samples_store_dir, "check")
     assert report.returncode == 0
     # the real discrepancies of the samples are reported, with their lines
-    assert "DIFF 本年收入合计 = 本年支出合计: 收支总体情况表" in report.stdout and "lines 68" in report.stdout
+    assert "DIFF 收入总计 = 本年收入合计 + 上年结转等: 收支总体情况表" in report.stdout and "lines 68" in report.stdout
     assert "DIFF 合计 = 基本支出 + 项目支出: 2026年预算单位支出预算总表 [2040601]" in report.stdout
     # a project stripped of its amount no longer conforms
     from ingest.store import open_store

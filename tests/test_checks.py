@@ -1,0 +1,88 @@
+"""勾稽: the documents' own arithmetic, one set of rules for a parsed document (inspect, the
+benchmark) and for the store (``budgetkg check``), on real documents."""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ingest.consistency import check_document, label_key, step_of
+from ingest.parse import parse_file, read_document
+from ingest.text import read_source
+
+ROOT = Path(__file__).resolve().parent.parent
+QINGXI = ROOT / "samples" / "seeds" / "dongguan-qingxi-2024-department-budget.txt"
+#: a 部门预算 whose 收支总表 carries 0.11 万元 of 上年结转结余: 本年收入合计 7,552.81 ≠ 本年支出合计 7,552.92
+ZHUHAI = ROOT / "tests" / "fixtures" / "bulk" / "076_珠海_财政局_2026年部门预算.pdf"
+
+
+def findings(doc) -> dict[tuple[str, str], dict]:
+    return {(f["check"], f["subject"]): f for f in (x.as_dict() for x in check_document(doc))}
+
+
+def test_a_printing_error_is_the_one_diff_and_the_rest_adds_up():
+    got = findings(parse_file(QINGXI))
+    # the document prints 本年收入合计 0.00 above 收入总计 992.85 (万元) with no other income between
+    diffs = [f for f in got.values() if not f["ok"]]
+    assert diffs == [{"document": "东莞市清溪镇政务服务中心 2024年部门预算", "check": "收入总计 = 本年收入合计 + 上年结转等",
+                      "subject": "收支总体情况表", "ok": False, "expected": "9928500", "actual": "0",
+                      "diff": "-9928500", "tolerance": "250", "lines": [68]}]
+    # its other side balances; 0.01 万元 of rounding over nine 款 is within what printing to 0.01 万元 allows
+    assert got[("支出总计 = 本年支出合计 + 结转下年等", "收支总体情况表")]["ok"]
+    r = got[("类 = Σ款", "一般公共预算基本支出情况表（按经济分类科目） [301]")]
+    assert (r["expected"], r["actual"], r["tolerance"], r["ok"]) == ("3007100", "3007200", "450", True)
+    assert r["lines"] == [206, 207, 208, 209, 210, 211, 212, 213, 214]
+    # the same figure in two tables
+    r = got[("收支总表 = 支出总表 合计", "收支总体情况表 本年支出合计 vs 支出总体情况表")]
+    assert (r["expected"], r["actual"], r["ok"], r["lines"]) == ("9928500", "9928500", True, [68, 130])
+    r = got[("财政拨款收支总表 一般公共预算 = 一般公共预算支出表 合计",
+             "财政拨款收支总体情况表 一、一般公共预算 vs 一般公共预算支出情况表（按功能分类科目）")]
+    assert (r["expected"], r["actual"], r["ok"]) == ("9928500", "9928500", True)
+    # a project in the 重点项目 list (万元) against its performance table (元, to the fen)
+    r = got[("项目清单 = 绩效目标表", "服务外包经费(政务服务) / 服务外包经费（政务服务）")]
+    assert (r["expected"], r["actual"], r["diff"], r["tolerance"], r["ok"]) == ("1938600", "1938609.21", "9.21", "50.005", True)
+    r = got[("项目类型合计 = 项目支出表", "其他特定目标类(基建类) (部门预算项目支出及其他支出预算表)")]
+    assert (r["expected"], r["actual"], r["ok"], r["lines"]) == ("2068800", "2068800", True, [335, 571, 599])
+
+
+def test_carried_over_funds_are_part_of_the_income_total():
+    got = findings(read_document(read_source(ZHUHAI)))
+    r = got[("收入总计 = 本年收入合计 + 上年结转等", "收支总体情况表")]
+    assert (r["expected"], r["actual"], r["ok"]) == ("75529200", "75529200", True)
+    r = got[("收入总计 = 支出总计", "收支总体情况表")]
+    assert (r["expected"], r["actual"], r["ok"]) == ("75529200", "75529200", True)
+    # the 收入总表 has a 上年结转结余 column: its 合计 is the 收入总计
+    r = got[("收支总表 = 收入总表 合计", "收支总体情况表 收入总计 vs 收入总体情况表")]
+    assert (r["expected"], r["actual"], r["ok"]) == ("75529200", "75529200", True)
+    r = got[("财政拨款收支总表 政府性基金 = 政府性基金支出表 合计", "财政拨款收支总体情况表 二、政府性基金预算 vs 政府性基金预算支出情况表")]
+    assert (r["expected"], r["actual"], r["ok"]) == ("68160000", "68160000", True)
+
+
+def test_check_reads_the_same_figures_back_from_the_store(samples_store):
+    """`budgetkg check` (figures from the store) and inspect (figures from the parsed document) run
+    the same rules on the same figures: the same findings, document by document."""
+    from ingest.checks import run_checks
+
+    def key(f: dict) -> tuple:
+        return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in f.items()))
+
+    stored = sorted(key(f.as_dict()) for f in run_checks(samples_store))
+    parsed = sorted(key(f.as_dict()) for p in sorted((ROOT / "samples").rglob("*.txt"))
+                    for f in check_document(parse_file(p)))
+    assert len(stored) > 400 and stored == parsed
+
+
+@pytest.mark.parametrize("printed, unit, step", [
+    ("1,938,609.21", "元", Decimal("0.01")), ("920000", "元", Decimal(1)), ("992.85", "万元", Decimal(100)),
+    ("37,188.34", "万元", Decimal(100)), ("15", "万元", Decimal(10000)), ("9746.5", "万元", Decimal(1000)),
+])
+def test_tolerance_follows_how_a_figure_was_printed(printed, unit, step):
+    assert step_of(printed, unit) == step
+
+
+def test_labels_match_without_numbering_spaces_or_brackets():
+    assert label_key("（一）一般公共预算拨款") == "一般公共预算拨款"
+    assert label_key("收 入 总 计") == "收入总计"
+    assert label_key("二十四、结转下年") == "结转下年"
+    assert label_key("其中：基本支出") == "基本支出"
