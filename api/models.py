@@ -127,6 +127,7 @@ class SparqlStatus(Open):
 class QueryBatches(Open):
     calls: int = Field(description="查询向量的模型调用次数")
     queries: int = Field(description="其中嵌入的查询数（queries / calls = 平均批量）")
+    packed: bool = Field(False, description="不同长度的查询是否在一次模型计算中完成")
 
 
 class Health(Open):

