@@ -96,8 +96,9 @@ async def run_search(engine, query: str, **options) -> dict:
     try:
         steps = engine.search_steps(query, **options)
         done, value = await in_engine_thread(_advance, steps, None)
-        # the first search of an engine loaded without its model loads it: in a thread, not on the loop
-        batcher = engine.query_batcher() if done or engine.embedder is not None else await in_engine_thread(engine.query_batcher)
+        if not done:
+            # the first search of an engine loaded without its model loads it: in a thread, not on the loop
+            batcher = engine.query_batcher() if engine.embedder is not None else await in_engine_thread(engine.query_batcher)
         while not done:
             vector = await asyncio.wrap_future(batcher.submit(value))
             done, value = await in_engine_thread(_advance, steps, vector)
