@@ -61,6 +61,7 @@ EXPENDITURE_TYPES = {"all": "合计", "basic": "基本支出", "project": "项�
 FLOWS = {"expenditure": "支出", "income": "收入"}
 
 MAX_Q = 1000
+WAN = 10_000  # 元 in 1 万元
 MAX_COMPARE = 6
 MAX_PICK = 300  # projects listed by the compare picker; beyond, researchers pick from search results
 MAX_UNITS_LISTED = 100
@@ -389,9 +390,9 @@ def parse_wan(value: str) -> tuple[Decimal | None, str | None]:
     # finite first: comparing a signalling NaN raises
     if not d.is_finite() or d < 0:
         return None, f"“{value}”不是有效金额"
-    if d * 10000 > MAX_AMOUNT:
+    if d > MAX_AMOUNT / WAN:  # compared before multiplying: 1e999999 × 10000 overflows
         return None, f"“{value}”万元过大"
-    return d * 10000, None
+    return d * WAN, None
 
 
 def run_search(engine, q: str, kind: str | None, town: str | None, year: int | None, amin: Decimal | None,
