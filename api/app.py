@@ -22,6 +22,9 @@ class Settings:
     sparql_timeout: float = 30.0  # seconds
     result_cap: int = 10_000  # rows returned by /sparql at most
     load_model: bool = True
+    sparql_workers: int = 2  # worker processes answering /sparql
+    sparql_memory_mb: int | None = 2048  # resident memory a SPARQL worker may use; None: no limit
+    cors_origins: tuple[str, ...] = ("*",)  # origins allowed to read responses; () disables CORS
 
 
 def state(request: Request):
@@ -30,7 +33,8 @@ def state(request: Request):
 
 
 def create_app(settings: Settings) -> FastAPI:
-    from api.sparql_pool import LRU
+    from api.cache import LRU
+    from api.middleware import install
     from api.views.search import FILTER_CACHE_SIZE
     from ingest.store import open_store
     from index.search import SearchEngine
@@ -60,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     from api.views import register
 
     register(app)
+    install(app, settings.cors_origins)
     _docs(app)
     _html_errors(app)
     return app

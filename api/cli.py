@@ -124,12 +124,14 @@ def _query_text(query: str) -> str:
 
 
 def _run_query(data: Optional[Path], query: str, consume):
-    """Run a read-only query and hand its (lazy) result to ``consume`` while the store is open."""
-    from api.sparql import QueryInvalid, QueryRefused, execute
+    """Check and run a read-only query and hand its (lazy) result to ``consume`` while the store is
+    open — on a big stack, as the server's workers do, so that no nesting can crash the process."""
+    from api.sparql import QueryInvalid, QueryRefused, execute, on_big_stack
 
+    text = _query_text(query)
     store = _open(data, read_only=True)
     try:
-        return consume(execute(store, _query_text(query)))
+        return on_big_stack(lambda: consume(execute(store, text)))
     except QueryRefused as exc:
         fail(f"query refused: {exc}", 2)
     except QueryInvalid as exc:
@@ -443,6 +445,12 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="interface to lis
           port: int = typer.Option(8000, "--port", min=0, max=65535),
           sparql_timeout: float = typer.Option(30.0, "--sparql-timeout", min=0.1, help="seconds a /sparql query may run"),
           result_cap: int = typer.Option(10_000, "--result-cap", min=1, help="rows (or triples) /sparql returns at most"),
+          sparql_workers: int = typer.Option(2, "--sparql-workers", min=1, envvar="BUDGETKG_SPARQL_WORKERS",
+                                             help="worker processes answering /sparql"),
+          sparql_memory: int = typer.Option(2048, "--sparql-memory", min=0, envvar="BUDGETKG_SPARQL_MEMORY",
+                                            help="MiB of resident memory a /sparql worker may use (0: no limit); a query over it gets 503"),
+          cors_origins: str = typer.Option("*", "--cors-origins", envvar="BUDGETKG_CORS_ORIGINS",
+                                           help="comma-separated origins whose scripts may read the API ('*': any; '': none)"),
           data: Optional[Path] = DataOpt) -> None:
     """Serve the SPARQL endpoint, the search API and the web pages (FastAPI + uvicorn)."""
     import uvicorn
@@ -456,7 +464,10 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="interface to lis
         fail(f"{d}: no current search index (run `budgetkg --data {d} ingest PATH...` or `budgetkg reindex`)", 2)
     # the store, the index and the model load once, in the app's start-up; a failure there (e.g. the
     # store is held by another process) is logged by uvicorn, which then exits with status 3
-    uvicorn.run(create_app(Settings(data_dir=d, sparql_timeout=sparql_timeout, result_cap=result_cap)),
+    settings = Settings(data_dir=d, sparql_timeout=sparql_timeout, result_cap=result_cap, sparql_workers=sparql_workers,
+                        sparql_memory_mb=sparql_memory or None,
+                        cors_origins=tuple(o.strip() for o in cors_origins.split(",") if o.strip()))
+    uvicorn.run(create_app(settings),
                 host=host, port=port, log_level="info")
 
 

@@ -1,63 +1,29 @@
 """SPARQL over the store, shared by the CLI and the HTTP endpoint.
 
-Small steps kept apart: :func:`check_read_only` (refuse updates, LOAD and SERVICE before
-anything runs), :func:`negotiate` (which result format a client asked for), :func:`execute` (run
-the query), :func:`serialize` / :func:`serialize_capped` (results in a chosen format, at most a
-number of rows). :func:`similarity_literals` finds the query texts of ``bkg:similarity`` calls so
-that they can be embedded before the query runs.
+Small steps kept apart: :func:`api.sparql_check.prepare` (is the query allowed, and what is it —
+read by a real parser), :func:`negotiate` (which result format a client asked for), :func:`execute`
+(run the query over its dataset), :func:`serialize` / :func:`serialize_capped` (results in a chosen
+format, at most a number of rows, saying so in the body where the format has room for it).
 """
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from itertools import islice
 
 import pyoxigraph as ox
 
+from api.sparql_check import (SIMILARITY_IRI, QueryInfo, QueryInvalid, QueryRefused, dataset_options, on_big_stack,
+                              prepare)
 from ontology import PREFIXES
 
-#: the similarity extension function: ``bkg:similarity(?text, "query text")`` → xsd:double cosine
-SIMILARITY_IRI = "https://w3id.org/budgetkg/def#similarity"
-
-
-class QueryRefused(Exception):
-    """The query is not allowed here (an update, LOAD, or SERVICE)."""
-
-
-class QueryInvalid(Exception):
-    """The query does not parse; the message is the parser's."""
+__all__ = ["SIMILARITY_IRI", "QueryInfo", "QueryInvalid", "QueryRefused", "NotAcceptable", "Result", "execute",
+           "serialize", "serialize_capped", "negotiate", "on_big_stack", "prepare"]
 
 
 class NotAcceptable(Exception):
     """None of the formats the client accepts can carry this kind of result."""
 
-
-#: SPARQL string literals as the grammar defines them (long and short, with escapes)
-_STRING = "|".join([
-    r'"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""',
-    r"'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''",
-    r'"(?:[^"\\\n\r]|\\.)*"',
-    r"'(?:[^'\\\n\r]|\\.)*'",
-])
-#: every token a keyword could hide in, matched in one left-to-right pass as a SPARQL lexer does:
-#: strings, IRIs, comments, variables, and prefixed names whose local part may hold escapes
-#: (``bkg:a\'`` is a name, not the start of a string)
-_TOKENS = re.compile("|".join([
-    _STRING,
-    r'<[^<>"{}|^`\\\x00-\x20]*>',
-    r"#[^\n\r]*",
-    r"[?$]\w+",
-    r"[\w\-.]*:(?:[\w\-.:]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])*",
-]))
-_STRINGS = re.compile(_STRING)
-_UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
-_SERVICE = re.compile(r"\bSERVICE\b", re.I)
-#: a second, lexer-independent guard on the raw text: SERVICE [SILENT] followed by an IRI, a prefixed
-#: name or a variable, with only whitespace or comments between — anywhere, even inside a string
-#: (a string that reads like a SERVICE clause is refused too: a rare false alarm, never a miss)
-_SERVICE_RAW = re.compile(r"(?<![\w:\-?$])SERVICE(?:\s|#[^\n\r]*)*(?:SILENT(?:\s|#[^\n\r]*)*)?(?:<|[?$]|[\w\-.]*:)", re.I)
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
 
 RESULT_FORMATS = {
     "json": (ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
@@ -73,47 +39,26 @@ GRAPH_FORMATS = {
 }
 
 
-def _code_only(query: str) -> str:
-    """The query with strings, IRIs, comments, variables and prefixed names blanked, so that
-    keywords inside them (?delete, bkg:copy, "DROP") do not count. One pass, so that a quote
-    inside a name (``bkg:a\\'``) or an escaped quote inside a long string never desynchronises
-    what counts as code from what the parser reads (two passes let ``SERVICE`` hide there)."""
-    return _TOKENS.sub(" ", query)
-
-
-def check_read_only(query: str) -> str:
-    """The query form (SELECT/ASK/CONSTRUCT/DESCRIBE); raises QueryRefused for anything that
-    writes or reaches another server."""
-    code = _code_only(query)
-    m = _UPDATE.search(code)
-    if m:
-        raise QueryRefused(f"SPARQL {m.group(1).upper()} is not allowed: this endpoint is read-only")
-    if _SERVICE.search(code) or _SERVICE_RAW.search(query):
-        raise QueryRefused("SERVICE is not allowed: this endpoint never queries other servers")
-    form = _FORM.search(code)
-    if not form:
-        raise QueryInvalid("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return form.group(1).upper()
-
-
 @dataclass
 class Result:
     form: str  # SELECT | ASK | CONSTRUCT | DESCRIBE
     value: object  # pyoxigraph QuerySolutions / QueryBoolean / QueryTriples
+    info: QueryInfo | None = None
 
 
-def execute(store, query: str, custom_functions: dict | None = None, **options) -> Result:
-    """Run a read-only query over the union of all graphs. ``options`` go to pyoxigraph
-    (``default_graph``, ``named_graphs`` for the protocol's ``default-graph-uri`` / ``named-graph-uri``)."""
-    form = check_read_only(query)
-    if options.get("default_graph") is not None:
-        options["use_default_graph_as_union"] = False
-    options = {k: v for k, v in options.items() if v is not None}
+def execute(store, query: str, custom_functions: dict | None = None, base: str | None = None,
+            default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
+            info: QueryInfo | None = None) -> Result:
+    """Run a read-only query (checked by :func:`prepare` unless ``info`` says it was). ``base``
+    resolves relative IRIs; ``default_graphs`` / ``named_graphs`` are the protocol's dataset (see
+    :func:`api.sparql_check.dataset_options`). Call it, and iterate its result, on a big stack."""
+    info = info or prepare(query, base)
+    options = dataset_options(info, default_graphs, named_graphs)
     try:
-        value = store.query(query, prefixes=PREFIXES, custom_functions=custom_functions or None, **options)
+        value = store.query(query, base_iri=base, prefixes=PREFIXES, custom_functions=custom_functions or None, **options)
     except SyntaxError as exc:
         raise QueryInvalid(str(exc)) from exc
-    return Result(form, value)
+    return Result(info.form, value, info)
 
 
 def serialize(result: Result, fmt: str) -> tuple[bytes, str]:
@@ -244,26 +189,49 @@ def _take(iterator, cap: int) -> tuple[list, bool]:
     return rows[:cap], len(rows) > cap
 
 
-def serialize_capped(result: Result, fmt: str, cap: int) -> Serialized:
+def _xml_attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncation_note(cap: int, next_page: str | None) -> str:
+    """What a cut result says about itself in formats that have comments."""
+    how = f"next page: {next_page}" if next_page else "page with ORDER BY … LIMIT … OFFSET …"
+    return f"budgetkg: the result was cut at the endpoint's cap of {cap} rows; {how}"
+
+
+def serialize_capped(result: Result, fmt: str, cap: int, next_page: str | None = None) -> Serialized:
     """Like :func:`serialize`, writing at most ``cap`` solutions or triples (and saying whether more
-    there were). The rows kept are written by pyoxigraph's own serialisers."""
+    there were). A cut result says so where the format has room: SPARQL JSON and XML results carry
+    the next page's URL as a ``link`` in their head (the spec's place for links to more about the
+    results); Turtle and N-Triples start with a comment. Other formats rely on the headers."""
     if result.form == "ASK":
         body, media = serialize(result, fmt)
         return Serialized(body, media, None, False)
     if result.form == "SELECT":
         names = [v.value for v in result.value.variables]
         rows, truncated = _take(result.value, cap)
-        doc = {"head": {"vars": names},
-               "results": {"bindings": [{n: term_json(row[n]) for n in names if row[n] is not None} for row in rows]}}
+        doc: dict = {"head": {"vars": names},
+                     "results": {"bindings": [{n: term_json(row[n]) for n in names if row[n] is not None} for row in rows]}}
+        link = next_page if truncated else None
+        if fmt == "json":
+            if link:
+                doc["head"]["link"] = [link]
+            return Serialized(json.dumps(doc, ensure_ascii=False).encode("utf-8"), RESULT_FORMATS["json"][1],
+                              len(rows), truncated)
         kept = ox.parse_query_results(json.dumps(doc).encode("utf-8"), format=ox.QueryResultsFormat.JSON)
         body, media = serialize(Result("SELECT", kept), fmt)
+        if fmt == "xml" and link:
+            body = body.replace(b"</head>", f'<link href="{_xml_attr(link)}"/></head>'.encode("utf-8"), 1)
         return Serialized(body, media, len(rows), truncated)
     if fmt not in GRAPH_FORMATS:
         raise QueryInvalid(f"format {fmt!r} is not available for {result.form} (use ttl, nt, jsonld or xml)")
     triples, truncated = _take(result.value, cap)
     f, media = GRAPH_FORMATS[fmt]
     prefixes = PREFIXES if fmt in ("ttl", "xml") else None
-    return Serialized(ox.serialize(triples, format=f, prefixes=prefixes), media, len(triples), truncated)
+    body = ox.serialize(triples, format=f, prefixes=prefixes)
+    if truncated and fmt in ("ttl", "nt"):
+        body = f"# {truncation_note(cap, next_page)}\n".encode("utf-8") + body
+    return Serialized(body, media, len(triples), truncated)
 
 
 def first_variable_iris(result: Result) -> list[str]:
@@ -275,63 +243,3 @@ def first_variable_iris(result: Result) -> list[str]:
         raise QueryInvalid("the SELECT query has no variable")
     first = variables[0]
     return list(dict.fromkeys(row[first].value for row in result.value if isinstance(row[first], ox.NamedNode)))
-
-
-# -- the similarity function ------------------------------------------------------------------
-
-_SIM_CALL = re.compile(r"(?:<https://w3id\.org/budgetkg/def#similarity>|\b[A-Za-z][\w\-.]*:similarity|(?<![\w:]):similarity)\s*\(")
-_STRING_ARG = re.compile(r"\s*(" + _STRING + r")\s*\)")
-_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
-
-
-def _unescape(body: str) -> str:
-    def repl(m: re.Match) -> str:
-        e = m.group(1)
-        if e[0] in "uU":
-            return chr(int(e[1:], 16))
-        return _ESCAPES.get(e, e)
-
-    return re.sub(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", repl, body)
-
-
-def _unquote(literal: str) -> str:
-    q = 3 if literal[:3] in ('"""', "'''") else 1
-    return literal[q:-q]
-
-
-def _second_argument(query: str, start: int) -> str | None:
-    """The string literal given as second argument of a call whose '(' is at ``start - 1``."""
-    depth, i, n = 0, start, len(query)
-    while i < n:
-        c = query[i]
-        if c in "\"'":
-            m = _STRINGS.match(query, i)
-            i = m.end() if m else i + 1
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            if depth == 0:
-                return None
-            depth -= 1
-        elif c == "," and depth == 0:
-            m = _STRING_ARG.match(query, i + 1)
-            return _unescape(_unquote(m.group(1))) if m else None
-        i += 1
-    return None
-
-
-def similarity_literals(query: str) -> list[str]:
-    """The literal query texts of ``bkg:similarity(?x, "…")`` calls, to embed before the query runs
-    (texts given any other way are embedded when the function first meets them)."""
-    out: list[str] = []
-    for m in _SIM_CALL.finditer(query):
-        text = _second_argument(query, m.end())
-        if text is not None and text not in out:
-            out.append(text)
-    return out
-
-
-def uses_similarity(query: str) -> bool:
-    """Whether the query text calls ``bkg:similarity`` (written with any prefix or as a full IRI)."""
-    return _SIM_CALL.search(query) is not None

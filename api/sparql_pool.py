@@ -1,24 +1,27 @@
-"""SPARQL queries in worker processes, so that a timeout really stops a query.
+"""SPARQL queries in worker processes, so that a timeout or a memory limit really stops a query.
 
 pyoxigraph cannot interrupt a running query, so each query of the HTTP layer runs in one of a few
-worker processes (``spawn``ed at start-up), each holding the store open read-only. The parent
-enforces the timeout: a worker that has not answered in time is killed and replaced, and the
-client gets 503 — the server itself never waits on a runaway query.
+worker processes (``spawn``ed at start-up), each holding the store open read-only. Everything a query
+costs happens there: parsing and checking (:func:`api.sparql_check.prepare`), content negotiation,
+evaluation and serialisation, on a thread with a big stack (no nesting can overflow it). The parent
+enforces the limits: a worker that has not answered by the deadline, or whose resident memory grows
+past the limit, is killed and replaced, and the client gets 503 — the server never waits on a runaway
+query, and no input can take a worker down with it unnoticed.
 
-The worker evaluates ``bkg:similarity(?text, "query")`` (:class:`Similarity`): query texts arrive
-with the job, already embedded by the parent; passage vectors come from the index's embedding
-cache (``<data>/embeddings.sqlite``); texts that are in neither are sent back to the parent, whose
-loaded model embeds them (and remembers them) — the workers never load a model. A query that
-calls the function is evaluated twice: a first pass only records the texts it compares, so that
-their vectors are looked up and embedded in one batch; the second pass gives the result.
+Pool (:class:`SparqlPool`): a request waits on a condition for an idle worker (never a fixed sleep).
+A worker that died, timed out, went over memory, or whose request was cancelled while it worked, is
+never handed out again — a thread may still be reading its pipe, so the next query could receive this
+one's answer — it is killed and a replacement is started at once, ahead of the next request; a
+monitor replaces idle workers that died too.
 
-Worker → parent messages: ``("ready", pid)``, ``("embed", "query"|"passage", [texts])`` (answered
-with ``("vectors", [array | None, ...])``), ``("done", Outcome)``, ``("error",
-"invalid"|"refused"|"failed", message)``.
+Messages (typed, pickled over a pipe), worker → parent: :class:`Ready` or :class:`StartFailed` once,
+then per job any number of :class:`EmbedRequest` (answered with :class:`Vectors`) and one
+:class:`Done` or :class:`Failed`. Parent → worker: a :class:`Job`, a :class:`Vectors`, or None (stop).
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import multiprocessing as mp
 import os
@@ -26,31 +29,115 @@ import signal
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
-import pyoxigraph as ox
 
-from api.sparql import (SIMILARITY_IRI, QueryInvalid, QueryRefused, execute, first_variable_iris,
-                        serialize_capped, uses_similarity)
-from index.embedder import text_key
-from index.texts import _cut
+from api.similarity import EmbeddingDeadline, TextKind
 
 log = logging.getLogger("budgetkg.sparql")
 
-XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 #: worker start-up (imports, opening the store) must not take longer than this
 START_TIMEOUT = 60.0
-#: texts the parent embeds for a worker between two looks at the deadline (~1 s of CPU)
-EMBED_CHUNK = 32
+#: how often the parent looks at a busy worker's memory (seconds)
+WATCH_INTERVAL = 0.05
+#: how often idle workers are checked for being alive (seconds)
+MONITOR_INTERVAL = 1.0
+#: a replacement that could not start is tried again after this many seconds (doubling)
+RESPAWN_BACKOFF = 1.0
+#: default resident memory a worker may use (MiB): two workers and the server's model fit in 24 GB many times
+DEFAULT_MEMORY_MB = 2048
+#: modules a new worker starts with already imported: workers are forked from a server process that
+#: loaded them once (``forkserver``), so that a replacement is ready in a fraction of a second rather
+#: than the 1–1.5 s a fresh interpreter needs to import them
+PRELOAD = ["api.sparql_pool", "api.sparql", "api.similarity", "rdflib.plugins.sparql.parser", "ingest.store",
+           "index.embedder"]
+#: longest next-page URL put in a Link header or a result's head (characters)
+MAX_LINK_CHARS = 8000
 
+
+# -- messages -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Job:
+    """One query for a worker. ``iris_only``: answer the IRIs bound by the first variable of a SELECT
+    (the ``sparql`` filter of /api/search) instead of a serialised result."""
+
+    query: str
+    accept: str | None = None  # the Accept header; negotiated once the query form is known
+    fmt: str | None = None  # an explicit format (format= / output=), wins over accept
+    cap: int = 10_000
+    iris_only: bool = False
+    base: str | None = None  # resolves relative IRIs (the endpoint's URL)
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    endpoint: str | None = None  # for the next-page link of a cut result
+    dataset_params: tuple[tuple[str, str], ...] = ()  # protocol parameters repeated in that link
+
+
+@dataclass
+class Outcome:
+    body: bytes = b""
+    media: str = ""
+    rows: int | None = None
+    truncated: bool = False
+    iris: list[str] | None = None
+    seconds: float = 0.0
+    form: str = ""
+    next_page: str | None = None
+
+
+@dataclass(frozen=True)
+class Ready:
+    pid: int
+
+
+@dataclass(frozen=True)
+class StartFailed:
+    reason: str
+
+
+@dataclass(frozen=True)
+class EmbedRequest:
+    kind: TextKind
+    texts: list[str]
+
+
+@dataclass(frozen=True)
+class Vectors:
+    vectors: list[np.ndarray | None]
+
+
+@dataclass(frozen=True)
+class Done:
+    outcome: Outcome
+
+
+class Failure(Enum):
+    INVALID = "invalid"  # 400: does not parse, too large or too deep
+    REFUSED = "refused"  # 403: an update, LOAD, SERVICE
+    NOT_ACCEPTABLE = "not acceptable"  # 406: no accepted format carries this form
+    FAILED = "failed"  # the store could not evaluate it
+
+
+@dataclass(frozen=True)
+class Failed:
+    failure: Failure
+    message: str
+
+
+# -- errors the parent raises -------------------------------------------------------------------
 
 class QueryTimeout(Exception):
     """The query did not finish within the timeout; its worker was killed."""
+
+
+class MemoryExceeded(Exception):
+    """The query's worker grew past the memory limit; it was killed."""
 
 
 class PoolBusy(Exception):
@@ -65,117 +152,71 @@ class QueryFailed(Exception):
     """The store could not evaluate the query (an error other than a syntax error)."""
 
 
-@dataclass
-class Job:
-    """One query for a worker. ``fmt`` None asks for the IRIs of the first variable instead of a
-    serialised result (the ``sparql`` filter of /api/search)."""
+# -- worker side --------------------------------------------------------------------------------
 
-    query: str
-    fmt: str | None = None
-    cap: int = 10_000
-    query_vectors: dict[str, np.ndarray] = field(default_factory=dict)
-    default_graph: list[str] | None = None
-    named_graphs: list[str] | None = None
+class WorkerSession:
+    """The worker's side of the pipe while a query runs: embedding requests to the parent."""
 
+    def __init__(self, conn: Connection):
+        self.conn = conn
 
-@dataclass
-class Outcome:
-    body: bytes = b""
-    media: str = ""
-    rows: int | None = None
-    truncated: bool = False
-    iris: list[str] | None = None
-    seconds: float = 0.0
+    def ask(self, kind: TextKind, texts: list[str]) -> list[np.ndarray | None]:
+        self.conn.send(EmbedRequest(kind, texts))
+        reply = self.conn.recv()
+        return reply.vectors if isinstance(reply, Vectors) else [None] * len(texts)
 
 
-# -- worker side ------------------------------------------------------------------------------
+def next_page_url(job: Job, info) -> str | None:
+    """The URL of the rows after the first ``cap``, for a query that does not page itself."""
+    from urllib.parse import urlencode
 
-class LRU(OrderedDict):
-    def __init__(self, size: int):
-        super().__init__()
-        self.size = size
-
-    def remember(self, key, value):
-        self[key] = value
-        self.move_to_end(key)
-        if len(self) > self.size:
-            self.popitem(last=False)
-        return value
-
-
-class Similarity:
-    """``bkg:similarity(?text, "query")``: cosine of the e5 passage vector of ``?text`` and the
-    query vector of ``"query"``, as ``xsd:double``. An argument that is not a literal → unbound.
-
-    ``ask(kind, texts)`` asks the parent to embed texts (``"query"`` or ``"passage"``); it is
-    called once per query for the texts :meth:`prefetch` found missing, and once per text met
-    only while the query runs."""
-
-    def __init__(self, cache, model: str, ask: Callable[[str, list[str]], list[np.ndarray | None]]):
-        self.cache = cache
-        self.model = model
-        self.ask = ask
-        self.queries: dict[str, np.ndarray] = {}
-        self.passages = LRU(50_000)
-
-    def __call__(self, text, query):
-        if not isinstance(text, ox.Literal) or not isinstance(query, ox.Literal):
-            return None
-        q = self.query_vector(query.value)
-        p = self.passage_vector(text.value)
-        if q is None or p is None:
-            return None
-        return ox.Literal(repr(round(float(np.dot(p, q)), 6)), datatype=ox.NamedNode(XSD_DOUBLE))
-
-    def query_vector(self, text: str) -> np.ndarray | None:
-        if text not in self.queries:
-            v = self.ask("query", [text])[0]
-            if v is None:
-                return None
-            self.queries[text] = v
-        return self.queries[text]
-
-    def passage_vector(self, text: str) -> np.ndarray | None:
-        if text not in self.passages:
-            self.prefetch([text])
-        return self.passages.get(text)
-
-    def prefetch(self, texts) -> None:
-        """Passage vectors for many texts at once: one cache lookup, one batch for the parent."""
-        todo = [t for t in dict.fromkeys(texts) if t not in self.passages]
-        found = self.cached(todo)
-        missing = [t for t in todo if t not in found]
-        if missing:
-            found.update((t, v) for t, v in zip(missing, self.ask("passage", missing)) if v is not None)
-        for t, v in found.items():
-            self.passages.remember(t, v)
-
-    def cached(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """The index's vectors of these texts: as given, or as the index cuts long texts."""
-        keys = {t: list(dict.fromkeys([text_key(t), text_key(_cut(t))])) for t in texts}
-        found = self.cache.get_many(self.model, list({k for ks in keys.values() for k in ks}))
-        out = {}
-        for t, ks in keys.items():
-            hit = next((k for k in ks if k in found), None)
-            if hit is not None:
-                out[t] = found[hit]
-        return out
-
-
-class TextRecorder:
-    """Stands in for :class:`Similarity` in a first pass over a query: records the texts the
-    function is called with (and returns nothing), so that their vectors can be fetched in one go."""
-
-    def __init__(self):
-        self.texts: dict[str, None] = {}  # distinct, in the order met
-
-    def __call__(self, text, query):
-        if isinstance(text, ox.Literal):
-            self.texts[text.value] = None
+    if job.endpoint is None or info.pages_itself:
         return None
+    query = f"{job.query}\nLIMIT {job.cap} OFFSET {job.cap}"
+    url = f"{job.endpoint}?{urlencode([('query', query), *job.dataset_params])}"
+    return url if len(url) <= MAX_LINK_CHARS else None
 
 
-def drain(result) -> None:
+def run_job(store, similarity, job: Job) -> Done | Failed:
+    """Execute one job in the worker (on a big stack); the message to send back. A query that calls
+    ``bkg:similarity`` runs twice: first to collect the texts it compares (their vectors are then
+    fetched in one batch), then for its result."""
+    import pyoxigraph as ox
+
+    from api.similarity import TextRecorder
+    from api.sparql import (SIMILARITY_IRI, NotAcceptable, QueryInvalid, QueryRefused, execute, first_variable_iris,
+                            negotiate, prepare, serialize_capped)
+
+    t0 = time.perf_counter()
+    fn = ox.NamedNode(SIMILARITY_IRI)
+    graphs = {"base": job.base, "default_graphs": list(job.default_graphs), "named_graphs": list(job.named_graphs)}
+    try:
+        info = prepare(job.query, job.base)
+        fmt = None if job.iris_only else negotiate(info.form, job.accept, job.fmt)
+        if info.uses_similarity:
+            similarity.queries = {}
+            similarity.load_queries(info.similarity_texts)
+            recorder = TextRecorder()
+            _drain(execute(store, job.query, custom_functions={fn: recorder}, info=info, **graphs))
+            similarity.prefetch(list(recorder.texts))
+        result = execute(store, job.query, custom_functions={fn: similarity}, info=info, **graphs)
+        if fmt is None:
+            return Done(Outcome(iris=first_variable_iris(result), form=info.form, seconds=time.perf_counter() - t0))
+        next_page = next_page_url(job, info)
+        s = serialize_capped(result, fmt, job.cap, next_page)
+        return Done(Outcome(s.body, s.media, s.rows, s.truncated, form=info.form, seconds=time.perf_counter() - t0,
+                            next_page=next_page if s.truncated else None))
+    except QueryInvalid as exc:
+        return Failed(Failure.INVALID, str(exc))
+    except QueryRefused as exc:
+        return Failed(Failure.REFUSED, str(exc))
+    except NotAcceptable as exc:
+        return Failed(Failure.NOT_ACCEPTABLE, str(exc))
+    except (OSError, ValueError, TypeError, RuntimeError, MemoryError, RecursionError, sqlite3.Error) as exc:
+        return Failed(Failure.FAILED, f"{type(exc).__name__}: {exc}")
+
+
+def _drain(result) -> None:
     """Evaluate a query result completely, discarding it."""
     if result.form == "ASK":
         bool(result.value)
@@ -184,145 +225,165 @@ def drain(result) -> None:
             pass
 
 
-class WorkerSession:
-    """The worker's side of one query: the RPC back to the parent while the query runs."""
-
-    def __init__(self, conn: Connection):
-        self.conn = conn
-
-    def ask(self, kind: str, texts: list[str]) -> list[np.ndarray | None]:
-        self.conn.send(("embed", kind, texts))
-        reply = self.conn.recv()
-        return reply[1] if reply and reply[0] == "vectors" else [None] * len(texts)
-
-
-def run_job(store, similarity: Similarity, job: Job) -> tuple:
-    """Execute one job in the worker; returns the message to send back. A query that calls
-    ``bkg:similarity`` runs twice: first to collect the texts it compares (their vectors are then
-    fetched in one batch), then for its result."""
-    t0 = time.perf_counter()
-    similarity.queries = dict(job.query_vectors)
-    graphs = {"default_graph": [ox.NamedNode(g) for g in job.default_graph] if job.default_graph else None,
-              "named_graphs": [ox.NamedNode(g) for g in job.named_graphs] if job.named_graphs else None}
-    try:
-        if uses_similarity(job.query):
-            recorder = TextRecorder()
-            drain(execute(store, job.query, custom_functions={ox.NamedNode(SIMILARITY_IRI): recorder}, **graphs))
-            similarity.prefetch(list(recorder.texts))
-        result = execute(store, job.query, custom_functions={ox.NamedNode(SIMILARITY_IRI): similarity}, **graphs)
-        if job.fmt is None:
-            return ("done", Outcome(iris=first_variable_iris(result), seconds=time.perf_counter() - t0))
-        s = serialize_capped(result, job.fmt, job.cap)
-        return ("done", Outcome(s.body, s.media, s.rows, s.truncated, seconds=time.perf_counter() - t0))
-    except QueryInvalid as exc:
-        return ("error", "invalid", str(exc))
-    except QueryRefused as exc:
-        return ("error", "refused", str(exc))
-    except (OSError, ValueError, TypeError, RuntimeError) as exc:
-        return ("error", "failed", f"{type(exc).__name__}: {exc}")
-
-
 def worker_main(conn: Connection, data_dir: str, model: str) -> None:
     """Entry point of a worker process: open the store read-only, then answer jobs until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops its workers
+    from api.similarity import Similarity
+    from api.sparql_check import on_big_stack, prepare
     from index.embedder import EmbeddingCache
     from ingest.errors import StoreError
     from ingest.store import open_store
 
-    try:
-        store = open_store(Path(data_dir), read_only=True)
-        cache = EmbeddingCache(Path(data_dir) / "embeddings.sqlite")
-    except (StoreError, OSError, sqlite3.Error) as exc:
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
-        return
-    session = WorkerSession(conn)
-    similarity = Similarity(cache, model, session.ask)
-    conn.send(("ready", os.getpid()))
-    while True:
+    def serve() -> None:
+        # opened on the thread that uses them (SQLite connections belong to their thread)
         try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            break
-        if job is None:
-            break
-        conn.send(run_job(store, similarity, job))
-    cache.close()
-    store.close()
+            store = open_store(Path(data_dir), read_only=True)
+            cache = EmbeddingCache(Path(data_dir) / "embeddings.sqlite")
+        except (StoreError, OSError, sqlite3.Error) as exc:
+            conn.send(StartFailed(f"{type(exc).__name__}: {exc}"))
+            return
+        similarity = Similarity(cache, model, WorkerSession(conn).ask)
+        try:
+            prepare("ASK {}")  # loads the parsers before the first real query
+            conn.send(Ready(os.getpid()))
+            while True:
+                try:
+                    job = conn.recv()
+                except (EOFError, OSError):
+                    return
+                if job is None:
+                    return
+                conn.send(run_job(store, similarity, job))
+        finally:
+            cache.close()
+            store.close()
+
+    on_big_stack(serve)
 
 
-# -- parent side ------------------------------------------------------------------------------
+# -- parent side --------------------------------------------------------------------------------
+
+def resident_bytes(pid: int) -> int | None:
+    """Resident memory of a process (Linux /proc); None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _context():
+    """``forkserver`` with :data:`PRELOAD` where the platform has it, else ``spawn``."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return mp.get_context("spawn")
+
 
 class Worker:
-    """A worker process and the parent's end of its pipe."""
+    """A worker process and the parent's end of its pipe. The pipe is used by one thread at a time
+    (:attr:`lock`); :meth:`kill` may be called from any thread."""
 
     def __init__(self, data_dir: Path, model: str, number: int):
-        ctx = mp.get_context("spawn")
+        ctx = _context()
         self.conn, child = ctx.Pipe(duplex=True)
         self.process = ctx.Process(target=worker_main, args=(child, str(data_dir), model),
                                    name=f"budgetkg-sparql-{number}", daemon=True)
         self.process.start()
         child.close()
         self.number = number
+        self.lock = threading.Lock()
+        self.peak = 0  # highest resident memory seen while it ran a query (bytes)
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        if not self.conn.poll(timeout):
-            self.kill()
-            raise WorkerDied(f"SPARQL worker {self.number} did not start within {timeout:.0f} s")
-        try:
-            msg = self.conn.recv()
-        except (EOFError, OSError) as exc:
-            self.kill()
-            raise WorkerDied(f"SPARQL worker {self.number} ended while starting") from exc
-        if msg[0] != "ready":
-            self.kill()
-            raise WorkerDied(f"SPARQL worker {self.number} could not start: {msg[1]}")
-
-    def run(self, job: Job, deadline: float, embed: Callable[[str, list[str]], list]) -> Outcome:
-        """Send the job and wait for its outcome until ``deadline`` (time.monotonic()), answering
-        the worker's embedding requests meanwhile. Blocking: call it from a thread."""
-        self.conn.send(job)
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self.conn.poll(remaining):
+        """Block until the worker says it is ready; WorkerDied if it does not."""
+        with self.lock:
+            if not self.conn.poll(timeout):
                 self.kill()
-                raise QueryTimeout("query timed out")
+                raise WorkerDied(f"SPARQL worker {self.number} did not start within {timeout:.0f} s")
             try:
                 msg = self.conn.recv()
             except (EOFError, OSError) as exc:
                 self.kill()
-                raise WorkerDied(f"SPARQL worker {self.number} ended while running the query "
-                                 f"(exit code {self.process.exitcode})") from exc
-            if msg[0] == "embed":
-                self.conn.send(("vectors", self._embed(embed, msg[1], msg[2], deadline)))
-            elif msg[0] == "done":
-                return msg[1]
-            elif msg[1] == "invalid":
-                raise QueryInvalid(msg[2])
-            elif msg[1] == "refused":
-                raise QueryRefused(msg[2])
-            else:
-                raise QueryFailed(msg[2])
+                raise WorkerDied(f"SPARQL worker {self.number} ended while starting") from exc
+        if not isinstance(msg, Ready):
+            self.kill()
+            raise WorkerDied(f"SPARQL worker {self.number} could not start: {getattr(msg, 'reason', msg)}")
 
-    def _embed(self, embed: Callable[[str, list[str]], list], kind: str, texts: list[str], deadline: float) -> list:
-        """Embed for the worker in chunks, so that the deadline holds while the model works."""
-        vectors: list = []
-        for i in range(0, len(texts), EMBED_CHUNK):
-            if time.monotonic() > deadline:
+    def run(self, job: Job, deadline: float, embed, memory_limit: int | None) -> Outcome:
+        """Send the job and wait for its outcome until ``deadline`` (time.monotonic()), answering the
+        worker's embedding requests and watching its memory meanwhile. Blocking: call it from a thread."""
+        from api.sparql import NotAcceptable, QueryInvalid, QueryRefused
+
+        with self.lock:
+            self._send(job)
+            while True:
+                msg = self._receive(deadline, memory_limit)
+                if isinstance(msg, EmbedRequest):
+                    self._send(Vectors(self._embed(embed, msg, deadline)))
+                elif isinstance(msg, Done):
+                    return msg.outcome
+                elif isinstance(msg, Failed):
+                    raise {Failure.INVALID: QueryInvalid, Failure.REFUSED: QueryRefused,
+                           Failure.NOT_ACCEPTABLE: NotAcceptable}.get(msg.failure, QueryFailed)(msg.message)
+                else:
+                    self.kill()
+                    raise WorkerDied(f"SPARQL worker {self.number} sent {type(msg).__name__} during a query")
+
+    def _send(self, message) -> None:
+        try:
+            self.conn.send(message)
+        except (OSError, ValueError) as exc:  # the worker is gone (broken pipe, or the pipe was closed)
+            self.process.join(1)
+            raise WorkerDied(f"SPARQL worker {self.number} ended while running the query "
+                             f"(exit code {self.process.exitcode})") from exc
+
+    def _receive(self, deadline: float, memory_limit: int | None):
+        """The worker's next message, looking at the clock and its memory every WATCH_INTERVAL."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 self.kill()
-                raise QueryTimeout("query timed out while embedding texts for bkg:similarity")
-            vectors += embed(kind, texts[i:i + EMBED_CHUNK])
-        return vectors
+                raise QueryTimeout("query timed out")
+            if self.conn.poll(min(remaining, WATCH_INTERVAL)):
+                try:
+                    return self.conn.recv()
+                except (EOFError, OSError) as exc:
+                    self.process.join(1)
+                    raise WorkerDied(f"SPARQL worker {self.number} ended while running the query "
+                                     f"(exit code {self.process.exitcode})") from exc
+            if memory_limit:
+                rss = resident_bytes(self.process.pid) or 0
+                self.peak = max(self.peak, rss)
+                if rss > memory_limit:
+                    self.kill()
+                    raise MemoryExceeded(f"the query used more than {memory_limit // 2**20} MiB and was stopped")
+
+    def _embed(self, embed, msg: EmbedRequest, deadline: float) -> list:
+        try:
+            return embed(msg.kind, msg.texts, deadline)
+        except EmbeddingDeadline as exc:
+            self.kill()
+            raise QueryTimeout(f"query timed out while embedding texts for bkg:similarity ({exc})") from exc
 
     def alive(self) -> bool:
         return self.process.is_alive()
 
     def kill(self) -> None:
+        """SIGKILL, without waiting (the reader thread, if any, then sees the pipe close)."""
         if self.process.is_alive():
             self.process.kill()
+
+    def reap(self) -> None:
+        """After :meth:`kill`: wait for the process and for any thread still using the pipe, close it."""
+        self.kill()
         self.process.join(5)
-        self.conn.close()
+        with self.lock:
+            self.conn.close()
 
     def stop(self) -> None:
+        """Ask the worker to finish, and make sure it does."""
         try:
             self.conn.send(None)
         except (OSError, ValueError):
@@ -335,81 +396,154 @@ class Worker:
 
 
 class SparqlPool:
-    """A few worker processes; :meth:`run` gives a job to a free one and waits at most ``timeout``
-    seconds in all (waiting for a free worker included)."""
+    """A few worker processes; :meth:`run` gives a job to an idle one and waits at most ``timeout``
+    seconds in all (waiting for an idle worker included). One more, started but kept aside
+    (:attr:`spare`), takes the place of a retired worker at once; a new spare is started then."""
 
     def __init__(self, data_dir: Path, model: str, size: int = 2, timeout: float = 30.0,
-                 embed: Callable[[str, list[str]], list] = lambda kind, texts: [None] * len(texts)):
+                 embed=None, memory_mb: int | None = DEFAULT_MEMORY_MB):
         self.data_dir = Path(data_dir)
         self.model = model
         self.size = max(1, size)
         self.timeout = timeout
-        self.embed = embed
-        self.idle: asyncio.Queue[Worker] | None = None
-        self.workers: set[Worker] = set()
-        self._numbers = 0
-        self._lock = threading.Lock()
+        self.embed = embed or (lambda kind, texts, deadline=None: [None] * len(texts))
+        self.memory_limit = memory_mb * 2**20 if memory_mb else None
+        self.idle: deque[Worker] = deque()
+        self.workers: set[Worker] = set()  # in service (idle or busy); the spare is not among them
+        self.spare: Worker | None = None
+        self.changed: asyncio.Condition | None = None
+        self._numbers = itertools.count(1)  # next() is atomic: workers start from several threads
         self._tasks: set[asyncio.Task] = set()
-        self.timeouts = 0
+        self._closing = False
+        self.replaced = 0  # workers replaced since start (timeouts, memory, deaths, cancellations)
 
     def _spawn(self) -> Worker:
-        with self._lock:
-            self._numbers += 1
-            number = self._numbers
-        w = Worker(self.data_dir, self.model, number)
+        w = Worker(self.data_dir, self.model, next(self._numbers))
         w.wait_ready()
         return w
 
     async def start(self) -> None:
-        self.idle = asyncio.Queue()
-        workers = await asyncio.gather(*(asyncio.to_thread(self._spawn) for _ in range(self.size)))
-        for w in workers:
-            self.workers.add(w)
-            self.idle.put_nowait(w)
+        self.changed = asyncio.Condition()
+        workers = await asyncio.gather(*(asyncio.to_thread(self._spawn) for _ in range(self.size + 1)))
+        self.spare = workers.pop()
+        self.workers.update(workers)
+        self.idle.extend(workers)
+        self._background(self._monitor())
 
     async def run(self, job: Job) -> Outcome:
-        assert self.idle is not None, "SparqlPool.start() was not awaited"
+        """The job's outcome; QueryInvalid, QueryRefused, NotAcceptable, QueryFailed (the worker stays),
+        QueryTimeout, MemoryExceeded, WorkerDied (it is replaced), PoolBusy."""
+        from api.sparql import NotAcceptable, QueryInvalid, QueryRefused
+
+        assert self.changed is not None, "SparqlPool.start() was not awaited"
         deadline = time.monotonic() + self.timeout
+        worker = await self._acquire(deadline)
+        reusable = False
         try:
-            worker = await asyncio.wait_for(self.idle.get(), timeout=self.timeout)
-        except TimeoutError as exc:
-            raise PoolBusy(f"all {self.size} SPARQL workers stayed busy for {self.timeout:g} s") from exc
-        healthy = True
-        try:
-            return await asyncio.to_thread(worker.run, job, deadline, self.embed)
-        except (QueryTimeout, WorkerDied):
-            healthy = False
-            self.timeouts += 1
+            outcome = await asyncio.to_thread(worker.run, job, deadline, self.embed, self.memory_limit)
+            reusable = True
+            return outcome
+        except (QueryInvalid, QueryRefused, NotAcceptable, QueryFailed):
+            reusable = True  # the worker answered: nothing is left in its pipe
             raise
         finally:
-            if healthy and worker.alive():
-                self.idle.put_nowait(worker)
+            # anything else — a timeout, a death, or this request cancelled while a thread may still
+            # be reading the worker's pipe — retires the worker
+            if reusable and worker.alive():
+                await self._release(worker)
             else:
-                self._replace(worker)
+                self._retire(worker)
 
-    def _replace(self, worker: Worker) -> None:
+    async def _acquire(self, deadline: float) -> Worker:
+        async with self.changed:
+            while True:
+                while self.idle:
+                    w = self.idle.popleft()
+                    if w.alive():
+                        return w
+                    self._retire(w)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise PoolBusy(f"all {self.size} SPARQL workers stayed busy for {self.timeout:g} s")
+                try:
+                    await asyncio.wait_for(self.changed.wait(), remaining)
+                except TimeoutError:
+                    pass
+
+    async def _release(self, worker: Worker) -> None:
+        async with self.changed:
+            self.idle.append(worker)
+            self.changed.notify()
+
+    def _retire(self, worker: Worker) -> None:
+        """Kill a worker that may not be reused; the spare takes its place now, ahead of need, and a
+        new spare (or, without one, a replacement) starts."""
+        worker.kill()
         self.workers.discard(worker)
-        task = asyncio.get_running_loop().create_task(self._respawn())
+        self.replaced += 1
+        self._background(asyncio.to_thread(worker.reap))
+        if self._closing:
+            return
+        spare, self.spare = self.spare, None
+        if spare is not None and spare.alive():
+            self.workers.add(spare)
+            self.idle.append(spare)
+            self._background(self._notify())
+            self._background(self._respawn(as_spare=True))
+        else:
+            self._background(self._respawn(as_spare=False))
+
+    def _background(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _respawn(self, attempts: int = 3) -> None:
-        for n in range(attempts):
+    async def _notify(self) -> None:
+        async with self.changed:
+            self.changed.notify()
+
+    async def _respawn(self, as_spare: bool) -> None:
+        delay = RESPAWN_BACKOFF
+        while not self._closing:
             try:
                 w = await asyncio.to_thread(self._spawn)
             except WorkerDied as exc:
-                log.error("cannot replace a SPARQL worker (attempt %d): %s", n + 1, exc)
-                await asyncio.sleep(1 + n)
+                log.error("cannot start a SPARQL worker (next try in %g s): %s", delay, exc)
+                await asyncio.sleep(delay)
+                delay *= 2
                 continue
-            self.workers.add(w)
-            self.idle.put_nowait(w)
+            if self._closing:
+                await asyncio.to_thread(w.stop)
+            elif as_spare and self.spare is None:
+                self.spare = w
+            else:
+                self.workers.add(w)
+                await self._release(w)
             return
+
+    async def _monitor(self) -> None:
+        """Replace idle workers (and the spare) that died — killed by the system, … — before a
+        request meets them."""
+        while not self._closing:
+            await asyncio.sleep(MONITOR_INTERVAL)
+            if self.spare is not None and not self.spare.alive():
+                dead, self.spare = self.spare, None
+                self._background(asyncio.to_thread(dead.reap))
+                self._background(self._respawn(as_spare=True))
+            async with self.changed:
+                for w in [w for w in self.idle if not w.alive()]:
+                    self.idle.remove(w)
+                    self._retire(w)
 
     def alive(self) -> int:
         return sum(1 for w in self.workers if w.alive())
 
     async def close(self) -> None:
+        self._closing = True
         for t in list(self._tasks):
             t.cancel()
-        await asyncio.gather(*(asyncio.to_thread(w.stop) for w in list(self.workers)))
+        spare = [self.spare] if self.spare is not None else []
+        await asyncio.gather(*(asyncio.to_thread(w.stop) for w in [*self.workers, *spare]))
         self.workers.clear()
+        self.spare = None
+        self.idle.clear()

@@ -86,6 +86,12 @@ def _cut(text: str) -> str:
     return cut[: end + 1] if end > MAX_CHARS // 2 else cut
 
 
+def indexed_text(text: str) -> str:
+    """A passage as the index embeds it (whitespace collapsed, a long text cut at a sentence end):
+    the key under which its vector is cached."""
+    return _cut(text)
+
+
 def region_chains(store) -> dict[str, list[dict]]:
     """Region IRI → its chain, most specific first: ``[{iri, label, level}, …]``."""
     label, parent, level = {}, {}, {}

@@ -79,7 +79,14 @@ def caption_unit(text: str) -> str | None:
     or None. ``text`` may span several lines (``单位：万`` / ``元``)."""
     compact = re.sub(r"\s+", "", text)
     m = _CAPTION_UNIT.search(compact)
-    return m.group(1) if m else None
+    if m:
+        return m.group(1)
+    # a narrow caption cell wraps 单位：万 / 元, the 元 printed at the end of the next line
+    rows = [r.strip() for r in text.split("\n") if r.strip()]
+    for above, below in zip(rows, rows[1:]):
+        if re.search(r"单位\s*[：:]\s*万$", above) and re.search(r"(^|\s)元$", below):
+            return "万元"
+    return None
 
 
 def heading_unit(text: str) -> str | None:

@@ -59,6 +59,10 @@ _NOTE = re.compile(r"^(注|说明|备注)\s*[:：\d]")
 _PAGE_FURNITURE = re.compile(r"^[—\-–－\s]*\d{1,3}[—\-–－\s]*$|^第\d+页|^(公开|附)?表\s*[\d一二三四五六七八九十]+$|^公开\d+表$")
 #: how far (characters) a layout cell may sit from the column it belongs to
 _SLACK = 3
+#: headings of a table's total column
+_TOTAL_HEADINGS = {"合计", "总计", "小计", "本年支出合计", "本年收入合计", "支出合计", "收入合计", "金额", "预算数", "决算数"}
+#: mean distance (characters) of a row's amounts from their headings beyond which positions are not trusted
+_SHIFTED = 8
 #: a subject-name fragment this close (characters) to a line's name column belongs to it
 _NAME_SLACK = 6
 
@@ -214,9 +218,11 @@ class _Token:
 
 
 def _overlaps(a: _Token, b: _Token, grid: bool) -> bool:
+    """Whether heading ``b`` (lower) is printed under heading ``a``: in a grid their columns meet; in
+    layout text one's centre lies within the other (cramped neighbours touch without that)."""
     if grid:
         return a.start < b.end and b.start < a.end
-    return min(a.end, b.end) - max(a.start, b.start) > 0 or abs(a.center - b.center) <= 2
+    return a.start - 1 <= b.center <= a.end + 1 or b.start - 1 <= a.center <= b.end + 1
 
 
 def _header_tokens(rows: list[tuple[Line, list[Cell]]], grid: bool) -> list[list[_Token]]:
@@ -229,9 +235,13 @@ def _header_tokens(rows: list[tuple[Line, list[Cell]]], grid: bool) -> list[list
             filled = {int(c.start): c.text for c in cells}
             width = len(line.cells)
             for col in sorted(filled):
+                # up to the next heading of its row, over columns nothing above claims, back to the
+                # last column a heading below it is printed in
                 end = col + 1
-                while end < width and end not in filled and not _text_at(rows[:r], end) and _text_at(rows[r + 1:], end):
+                while end < width and end not in filled and not _text_at(rows[:r], end):
                     end += 1
+                while end > col + 1 and not _text_at(rows[r + 1:], end - 1):
+                    end -= 1
                 toks.append(_Token(filled[col], r, col, end))
         else:
             toks = _merge_spaced([_Token(c.text, r, c.start, c.end) for c in cells])
@@ -302,19 +312,8 @@ def read_header(rows: list[tuple[Line, list[Cell]]], grid: bool, stage: str) -> 
         for lower in flat:
             if lower.row > upper.row and _overlaps(upper, lower, grid):
                 upper.below.append(lower)
-    # a heading wrapped over two header rows in layout text (一般公共 / 预算财政 / 拨款) is one heading
     if not grid:
-        for upper in sorted(flat, key=lambda t: -t.row):
-            if len(upper.below) == 1 and upper.below[0].row == upper.row + 1:
-                lower = upper.below[0]
-                if sum(1 for u in flat if lower in u.below and u.row == upper.row) == 1 and not lower.below \
-                        and not _AMOUNT_WORD.fullmatch(key(upper.text)):
-                    lower.text = upper.text + lower.text
-                    lower.start, lower.end = min(upper.start, lower.start), max(upper.end, lower.end)
-                    upper.text = ""
-        flat = [t for t in flat if t.text]
-        for t in flat:
-            t.below = [b for b in t.below if b.text]
+        flat = _join_wrapped(flat)
     code_heads = [t for t in flat if _CODE_COLUMN_HEADING.search(key(t.text)) and not t.below]
     code_heads += [t for t in flat if _CODE_COLUMN_HEADING.search(key(t.text)) and t.below
                    and not any(_CODE_COLUMN_HEADING.search(key(b.text)) for b in t.below)]
@@ -353,8 +352,6 @@ def read_header(rows: list[tuple[Line, list[Cell]]], grid: bool, stage: str) -> 
             if not _CODE_HEADING.search(key(node.text)) or _AMOUNT_WORD.search(key(node.text)):
                 path.insert(0, _clean_heading(node.text))
             node = node.parent
-        if len(path) > 1 and key(path[-1]) in ("小计", "合计"):
-            path = path[:-1]  # a group's 小计 is the group's own total
         layout.columns.append(Column(path, leaf.start, leaf.end, _role(path, stage)))
     # summary tables: the group over each label column (收入 / 支出›功能分类)
     for t in flat:
@@ -366,6 +363,32 @@ def read_header(rows: list[tuple[Line, list[Cell]]], grid: bool, stage: str) -> 
             if path:
                 layout.groups.append((t.start, t.end, "›".join(path)))
     return layout
+
+
+def _join_wrapped(flat: list[_Token]) -> list[_Token]:
+    """Layout text breaks a heading over header rows (一般公共 / 预算财政 / 拨款, 对附属单位补 / 助支出):
+    a piece that is no heading by itself, over exactly one piece below, is joined to it (the nearest
+    when several could be). The headings over others are worked out again afterwards."""
+    for lower in sorted(flat, key=lambda t: -t.row):
+        while lower.text:
+            # a heading complete by itself (基本支出) continues no piece above it unless together they
+            # make a longer heading (事业单位 / 经营支出)
+            ups = [u for u in flat if u.text and lower in u.below and len(u.below) == 1
+                   and not _AMOUNT_WORD.fullmatch(key(u.text)) and not _CODE_HEADING.search(key(u.text))
+                   and (not _AMOUNT_WORD.fullmatch(key(lower.text)) or _AMOUNT_WORD.fullmatch(key(u.text + lower.text)))]
+            if not ups:
+                break
+            upper = min(ups, key=lambda u: abs(u.start - lower.start))
+            lower.text = upper.text + lower.text
+            lower.start, lower.end = min(upper.start, lower.start), max(upper.end, lower.end)
+            upper.text = ""
+            for u in flat:
+                if upper in u.below:
+                    u.below = [b for b in u.below if b is not upper] + ([lower] if lower not in u.below else [])
+    flat = [t for t in flat if t.text]
+    for upper in flat:
+        upper.below = [b for b in flat if b.row > upper.row and _overlaps(upper, b, False)]
+    return flat
 
 
 def _free(t: _Token, owner: _Token, flat: list[_Token], grid: bool) -> bool:
@@ -556,10 +579,13 @@ class BudgetTableReader:
     def _title_index(self) -> int | None:
         """Where the block's own title (or caption) is, when rows of another table come before it."""
         b = self.block
+        if b.title:
+            for j in range(b.start, b.end):
+                ln = self.lines[j]
+                if ln.grid is None and ln.filled and key(b.title) in key(ln.text):
+                    return j
         for j in range(b.start, b.end):
             ln = self.lines[j]
-            if ln.grid is None and ln.filled and b.title and key(b.title) in key(ln.text):
-                return j
             if ln.grid is None and (MONEY_UNIT.search(ln.raw) or MONEY_UNIT.search(" " + ln.text)):
                 return j
         return None
@@ -569,14 +595,26 @@ class BudgetTableReader:
         start = b.start
         continued: list[BudgetLine] = []
         title_at = self._title_index()
+        skipped_rows: list[str] = []
         if title_at is not None and title_at > b.start and any(
                 lines[j].filled and _row_has_code(lines[j]) for j in range(b.start, title_at)):
             continued = self._continuation(b.start, title_at)
+            start = title_at
+        elif title_at is not None and title_at > b.start and any(
+                _is_data_row(cells_of(lines[j])) for j in range(b.start, title_at) if lines[j].filled):
+            # rows of another table before this one's title (its own title was not found): not this table's
+            skipped_rows.append(f"lines {lines[b.start].no}–{lines[title_at - 1].no}: rows before the title "
+                                f"{b.title!r} belong to another table")
             start = title_at
         rows = [(ln, cells_of(ln)) for ln in lines[start:b.end] if ln.filled]
         rows = [(ln, cs) for ln, cs in rows if cs]
         # the head: everything before the first row holding an amount or a code
         first = next((k for k, (ln, cs) in enumerate(rows) if _is_data_row(cs)), len(rows))
+        # the first line's subject name may begin on the line above it (社会保障和就 / 208 … / 业支出)
+        while first < len(rows) and first > 0 and not rows[first - 1][0].tabbed and _fragment_like(
+                rows[first - 1][1], Layout(grid=False)) and not caption_unit(rows[first - 1][0].text) \
+                and not looks_like_title(rows[first - 1][0].text):
+            first -= 1
         head = rows[:first]
         # another table's caption further down (a block holding several tables): read it on its own
         more: list[BudgetTable] = []
@@ -626,6 +664,7 @@ class BudgetTableReader:
             return TableRead(None, continued, more)
         span_start = caption_at or rows[0][0].no
         table.span = Span(min(span_start, table.span.start), table.span.end)
+        table.dropped = skipped_rows + table.dropped
         return TableRead(table, continued, more)
 
     def _read_rest(self, at: Line, end: int) -> list[BudgetTable]:
@@ -756,6 +795,14 @@ class BudgetTableReader:
                     summary.append(SummaryRow(label, _total(columns, self.stage, self._first) or cols[0].money, layout.group_of(it.name_cell) if it.name_cell else "",
                                               Span(it.first_line, it.last_line)))
                 last_no = max(last_no, it.last_line)
+            elif it.kind == "amounts" and not lines_out and layout.columns:
+                # a table of totals only (支出总表 of some templates): each amount under its heading
+                cols = [c for c in columns if c is not None]
+                for c in cols:
+                    summary.append(SummaryRow(c.heading, c.money, "", Span(it.first_line, it.last_line)))
+                if total is None and cols and self._first is not None:
+                    total = _total(columns, self.stage, self._first)
+                last_no = max(last_no, it.last_line)
             elif it.kind == "labeled":
                 cols = [c for c in columns if c is not None]
                 if cols:
@@ -788,7 +835,7 @@ class BudgetTableReader:
         assigned = _assign(it.amounts, cols, layout.grid, aligned)
         # the line's total is the amount under the table's first amount column (合计); a row whose
         # amounts could not be placed under headings takes its first amount
-        self._first = 0 if not cols or all(a is None for a in assigned) else next(
+        self._first = 0 if not cols or all(a is None for a in assigned) or self.kind in _SUMMARY_KINDS else next(
             (k for k, a in enumerate(assigned) if a is cols[0]), None)
         out: list[ColumnAmount | None] = []
         for k, (cell, col) in enumerate(zip(it.amounts, assigned)):
@@ -813,7 +860,8 @@ def _in_half(col: Column, layout: Layout, half: int) -> bool:
     return lo <= pos < hi
 
 
-def _assign(amounts: list[Cell], cols: list[Column], grid: bool, aligned: bool = True) -> list[Column | None]:
+def _assign(amounts: list[Cell], cols: list[Column], grid: bool, aligned: bool = True,
+            pin_total: bool = True) -> list[Column | None]:
     """Each amount's column: by grid column, else the order-keeping match nearest in position."""
     if not cols:
         return [None] * len(amounts)
@@ -824,6 +872,9 @@ def _assign(amounts: list[Cell], cols: list[Column], grid: bool, aligned: bool =
             out.append(hit[-1] if hit else None)
         if all(o is None for o in out) and len(amounts) == len(cols):
             return list(cols)  # the grid of a continued page: columns by order
+        if all(o is None for o in out) and len(amounts) < len(cols):
+            # headings in merged cells a column off their figures: the nearest, in order
+            return _assign(amounts, cols, False, True)
         return out
     if len(amounts) > len(cols):
         return list(cols) + [None] * (len(amounts) - len(cols))
@@ -832,6 +883,10 @@ def _assign(amounts: list[Cell], cols: list[Column], grid: bool, aligned: bool =
     if not aligned:
         # one space between cells: positions say nothing; the first amount is the line's total
         return [cols[0]] + [None] * (len(amounts) - 1)
+    if pin_total and key(cols[0].path[-1]) in _TOTAL_HEADINGS:
+        # a row's 合计 is never empty when another of its cells is printed: its first amount is
+        # the 合计, whatever the layout's drift; the others by position among the other columns
+        return [cols[0]] + (_assign(amounts[1:], cols[1:], grid, aligned, pin_total=False) if len(amounts) > 1 else [])
     # fewer amounts than columns (empty cells): the order-keeping assignment nearest in position
     m, k = len(amounts), len(cols)
     inf = float("inf")
@@ -847,6 +902,9 @@ def _assign(amounts: list[Cell], cols: list[Column], grid: bool, aligned: bool =
                 cost[i][j], back[i][j] = take, 1
             else:
                 cost[i][j], back[i][j] = skip, 0
+    if cost[m][k] / m > _SHIFTED:
+        # the row sits far from every heading (a page printed without its header, shifted): by order
+        return [cols[0]] + [None] * (m - 1)
     out: list[Column | None] = [None] * m
     i, j = m, k
     while i > 0 and j > 0:
@@ -1214,10 +1272,12 @@ def infer_codes(tables: list[BudgetTable]) -> int:
         family = KINDS[t.kind].family if t.kind in KINDS else ""
         context: str | None = None
         kept: list[SummaryRow] = []
+        headings = {key(h.split("›")[-1]) for h in t.headings}
         for row in t.summary_rows:
             k = _name_key(row.label)
             candidates = set(pairs.get(k, ()))
-            if TOTAL_LABEL.match(k) or not candidates:
+            if TOTAL_LABEL.match(k) or not candidates or key(row.label.split("›")[-1]) in headings:
+                # a total, a name no code is printed with, or a column's heading (a table of totals)
                 kept.append(row)
                 continue
             if family != CODED:

@@ -46,7 +46,7 @@ KINDS: dict[str, TableKind] = {k.id: k for k in [
     TableKind("GovernmentFundExpenditure", "政府性基金预算支出表", CODED),
     TableKind("StateCapitalExpenditure", "国有资本经营预算支出表", CODED),
     TableKind("ThreePublicExpenses", "三公经费表", OTHER),
-    TableKind("RunningCosts", "机关运行经费表", OTHER),
+    TableKind("RunningCosts", "机关运行经费表", CODED),  # often by 经济分类 code ([30201]办公费)
     TableKind("ProjectExpenditure", "项目支出表", PROJECT_LIST),
     TableKind("GovernmentProcurement", "政府采购表", OTHER),
     TableKind("PurchasedServices", "政府购买服务表", OTHER),

@@ -55,7 +55,8 @@ _BRACKETS = re.compile(r"[()（）\[\]【】\s]")
 def label_key(label: str) -> str:
     """A printed row or column label as a matching key: NFKC, no enumeration (一、 / （一）), no
     brackets, no leading 其中：. Only for matching; labels keep their printed form."""
-    k = key(label)
+    # a heading composed over header rows (支出预算›基本支出) is matched by its own last part
+    k = key(label).split("›")[-1]
     k = _ENUM.sub("", k)
     k = _BRACKETS.sub("", k)
     return k.removeprefix("其中:").removeprefix("其中")
@@ -284,6 +285,13 @@ def _basic_column(row: _Row, has_projects: bool) -> int | None:
     return None
 
 
+def _column_keys(headings: list[str]) -> list[str]:
+    """Matching keys of a line's column headings; a group heading whose own column has no sub-heading
+    (支出预算 above 合计 | 基本支出 | 项目支出 where only the parts were composed) is the group's 合计."""
+    groups = {h.split("›")[0] for h in headings if "›" in h}
+    return ["合计" if "›" not in h and h in groups else label_key(h) for h in headings]
+
+
 def _line_columns(doc: str, t: TableFigures) -> list[Finding]:
     """On each line, when the table names the columns:
 
@@ -303,7 +311,7 @@ def _line_columns(doc: str, t: TableFigures) -> list[Finding]:
     for code, ln in sorted(t.coded().items()):
         if any(UNNAMED_COLUMN.fullmatch(h) for h, _ in ln.columns):
             continue  # the reader could not tell which column an amount is in
-        row = _Row([label_key(h) for h, _ in ln.columns], [a for _, a in ln.columns])
+        row = _Row(_column_keys([h for h, _ in ln.columns]), [a for _, a in ln.columns])
         subject = f"{t.title} [{code}]"
         b = _basic_column(row, has_projects)
         staff_sum = sum((row.value(h) for h in STAFF), Decimal(0))
@@ -492,7 +500,9 @@ def table_kind(kind: str | None, flow: str, fund: str, etype: str, has_summary: 
 def table_figures(t) -> TableFigures:
     """A parsed ``BudgetTable`` as figures (lines without an amount are not figures)."""
     lines = [ln for ln in t.lines if ln.total is not None]
-    summary = list(getattr(t, "summary_totals", {}).items())
+    # the rows as printed (labels with their full-width brackets), as the mapping stores them
+    rows = getattr(t, "summary_rows", None)
+    summary = [(r.label, r.money) for r in rows] if rows else list(getattr(t, "summary_totals", {}).items())
     kind = table_kind(getattr(t, "kind", None), t.flow, t.fund_scope, t.expenditure_type, bool(summary))
     return TableFigures(
         title=t.title or "（无标题预算表）", kind=kind, flow=t.flow, fund=t.fund_scope,

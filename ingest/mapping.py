@@ -353,7 +353,7 @@ class _Mapper:
             self.add(tiri, BKG.printedTotal, Literal(t.total.yuan, datatype=XSD.decimal))
         rows = t.summary_rows or [SummaryRow(label, m, "", t.span) for label, m in t.summary_totals.items()]
         for n, r in enumerate(rows, start=1):
-            # rows without a code (收支总表 totals, 表12 project categories), kept for 勾稽 checks
+            # rows without a code (收支总表 totals, 表12 project categories), as printed, for 勾稽 checks
             row = URIRef(f"{tiri}/s{n}")
             self.add(tiri, BKG.summaryRow, row)
             self.add(row, RDFS.label, Literal(r.label))
@@ -361,7 +361,6 @@ class _Mapper:
             self.add(row, BKG.amountPrinted, Literal(r.money.printed))
             if r.group:
                 self.add(row, BKG.columnGroup, Literal(r.group))
-            self.add(row, BKG.lineStart, Literal(r.span.start, datatype=XSD.integer))
         for line in t.lines:
             if line.name:
                 self.code_names.setdefault((line.scheme, line.code), []).append(line.name)

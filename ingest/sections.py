@@ -235,6 +235,8 @@ def title_at(lines: list[Line], j: int, floor: int = 0) -> tuple[str, int] | Non
     line = lines[j]
     t = title_of(line)
     above = lines[j - 1] if j - 1 >= floor else None
+    if above is not None and above.page != line.page:
+        above = None  # a cover page's last line is not the start of the next page's title
     if t:
         if above is not None and title_fragment(above, t):
             return above.text.strip() + t, j - 1
@@ -341,13 +343,34 @@ def find_blocks(lines: list[Line], context: str = "") -> list[Block]:
     
         end = nxt
         for j in range(i + 1, nxt):
-            if is_heading(lines[j]) and family != "description" and lines[j].grid is None:
+            if family != "description" and _ends_table(lines, j, nxt):
                 end = j
                 break
         blocks.append(Block(family, start, end, title=title, number=number, classification=kind,
                             money_unit=_money_unit(lines, start, head_end)))
         prev_end = end
     return blocks
+
+
+#: a numbered line is a section heading that ends the table when prose, not a table row, follows it
+#: within this many lines (a 收支总表 printed as text lists ~30 numbered 类 names, some without amounts)
+HEADING_LOOKAHEAD = 40
+PROSE_CHARS = 20
+_PROSE = re.compile(r"[，。；：:]")
+
+
+def _ends_table(lines: list[Line], j: int, end: int) -> bool:
+    """A section heading (三、… / （二）…) ends the table above it; a numbered row label of the table
+    itself (二、政府性基金预算财政拨款 in a 收支总表 printed as text) is followed by more rows."""
+    if lines[j].grid is not None or not is_heading(lines[j]) or len(lines[j].filled) >= 2:
+        return False  # a heading is one cell; 二、政府性基金…收入   二、外交支出 is two columns of a table
+    for k in range(j + 1, min(end, j + 1 + HEADING_LOOKAHEAD)):
+        line = lines[k]
+        if _is_data(line):
+            return False  # more rows of the table
+        if len(key(line.text)) >= PROSE_CHARS and _PROSE.search(line.text):
+            return True  # a section's text
+    return True
 
 
 def _has_body(lines: list[Line], start: int, end: int) -> bool:

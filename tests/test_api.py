@@ -516,15 +516,27 @@ def test_result_cap_truncates_and_says_so(limited):
     r = httpx.get(limited.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}, timeout=30)
     assert r.status_code == 200
     assert r.headers["x-budgetkg-truncated"] == "true" and r.headers["x-budgetkg-rows"] == "50"
+    assert r.headers["x-budgetkg-result-cap"] == "50"
     assert len(bindings(r)) == 50
+    # the next page, in the Link header and in the head of the SPARQL JSON result (the spec's place for links)
+    next_page = r.json()["head"]["link"][0]
+    assert r.headers["link"] == f'<{next_page}>; rel="next"'
+    page2 = httpx.get(next_page, timeout=30)
+    assert page2.status_code == 200 and len(bindings(page2)) == 50
+    assert {json_row(b) for b in bindings(page2)}.isdisjoint(json_row(b) for b in bindings(r))
     g = httpx.get(limited.url + "/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
                   headers={"Accept": "application/n-triples"}, timeout=30)
-    assert g.headers["x-budgetkg-truncated"] == "true" and len(g.text.strip().splitlines()) == 50
+    lines = g.text.strip().splitlines()
+    assert g.headers["x-budgetkg-truncated"] == "true" and lines[0].startswith("# budgetkg: the result was cut")
+    assert len(lines) == 51 and len(rdflib.Graph().parse(data=g.text, format="nt")) == 50
     small = httpx.get(limited.url + "/sparql", params={"query": PROJECTS + " LIMIT 5"}, timeout=30)
     assert small.headers["x-budgetkg-truncated"] == "false" and len(bindings(small)) == 5
+    assert "link" not in small.headers and "link" not in small.json()["head"]
 
 
-# -- the similarity function ------------------------------------------------------------------
+def json_row(binding: dict) -> tuple:
+    return tuple(sorted((k, v["value"]) for k, v in binding.items()))
+
 
 def test_similarity_ranks_by_meaning(http):
     r = sparql(http, 'SELECT ?p ?name ?score WHERE { ?p a bkg:Project ; rdfs:label ?name . '

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -50,6 +49,10 @@ def misses(doc, fact: dict) -> list[str]:
         out.append(f"year {doc.year!r} != {fact['year']!r}")
     for p in fact["projects"]:
         got = [x for x in doc.projects if x.name == p["name"]]
+        if len(got) > 1:
+            # a 部门预算 prints the same project for several of its units (实施公车统管费用 of the bureau and of two
+            # of its 下属单位): the fact is the document's own unit's
+            got = [x for x in got if x.implementing_unit == doc.unit_name]
         if len(got) != 1:
             out.append(f"project {p['name']!r}: found {len(got)} times")
             continue
