@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .build import FIELDS, INDEX_VERSION, expected_model_name, index_dir, read_manifest
-from .embedder import Embedder, model_spec
+from .embedder import Embedder, QueryBatcher, model_spec
 from .lexical import BM25Index, Tokenizer
 from .texts import FIELD_WEIGHTS, Item
 
@@ -50,8 +51,8 @@ SELECTIVE = 0.5
 #: weight of an item's second-best passage added to its best (evidence from two places counts)
 SECOND = 0.3
 KINDS = ("project", "indicator", "task")
-#: torch threads for embedding one query (see :meth:`SearchEngine.embed_query`)
-QUERY_THREADS = 1
+#: characters of a question at most (the API and the pages refuse longer ones before asking)
+MAX_QUESTION_CHARS = 1000
 
 
 def _bigrams(text: str) -> set[str]:
@@ -94,6 +95,16 @@ class ItemSet:
     @property
     def items(self) -> int:
         return int(self.mask.sum())
+
+
+def drive(steps: Generator[str, np.ndarray, dict], embed: Callable[[str], np.ndarray]) -> dict:
+    """Run :meth:`SearchEngine.search_steps` to its answer, embedding each text it asks for with ``embed``."""
+    try:
+        text = next(steps)
+        while True:
+            text = steps.send(embed(text))
+    except StopIteration as done:
+        return done.value
 
 
 def region_matches(query: str, chain: list[str]) -> bool:
@@ -184,7 +195,8 @@ class SearchEngine:
 
             self.lexicon = Lexicon.from_json(json.loads(lex.read_text(encoding="utf-8")))
         self.embedder = embedder
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # creates the batcher once
+        self._batcher: QueryBatcher | None = None
         if load_model and self.embedder is None:
             self.embedder = Embedder(model_spec(), self.data_dir)
 
@@ -249,7 +261,26 @@ class SearchEngine:
         of the question itself (explicit parameters win). ``off`` names words the researcher does not
         want read as a filter (they stay search text). ``iris`` — a SPARQL result's IRIs, or an
         :class:`ItemSet` resolved from them — restricts the search to those items. Returns
-        ``{"results", "interpretation"}``."""
+        ``{"results", "interpretation"}``. Raises :class:`~index.understand.QuestionError` for a
+        question that cannot be read (too long, a number out of bounds).
+
+        The same as driving :meth:`search_steps` with :meth:`embed_query`."""
+        return drive(self.search_steps(query, kind=kind, town=town, year=year, top=top, iris=iris, parse=parse,
+                                       amount_min=amount_min, amount_max=amount_max, off=off), self.embed_query)
+
+    def search_steps(self, query: str, kind: str | None = None, town: str | None = None, year: int | None = None,
+                     top: int = 10, iris: set[str] | ItemSet | None = None, parse: bool = True,
+                     amount_min: Decimal | None = None, amount_max: Decimal | None = None,
+                     off: tuple[str, ...] | list[str] = ()) -> Generator[str, np.ndarray, dict]:
+        """:meth:`search` as steps: yields each text whose query vector it needs, is sent the vector,
+        and returns the answer. A server runs the steps (CPU work) in its worker threads and gets the
+        vectors from the :meth:`query_batcher` in between, so that concurrent searches share model
+        calls and no thread waits for the model."""
+        if len(query) > MAX_QUESTION_CHARS:
+            from .understand import QuestionError
+
+            raise QuestionError(f"问题过长（{len(query)} 字），请不超过 {MAX_QUESTION_CHARS} 字",
+                                f"the question has {len(query)} characters; at most {MAX_QUESTION_CHARS}")
         if iris is not None:
             iris = self.item_set(iris)  # once, also for a relaxed retry below
         interp = None
@@ -265,14 +296,28 @@ class SearchEngine:
                     # projects and indicators are not filed under classification codes: the code's
                     # name says what the question is about, so it stays in the text to rank by
                     interp = relax(interp, i, note=f"“{flt.source}”是预算科目（{flt.label}）：项目不按科目编列，按检索词处理")
-        text = interp.text if interp is not None else query
-        f = Filters(kind=kind or "all", town=town, year=year, iris=iris, amount_min=amount_min, amount_max=amount_max)
-        notes: list[str] = []
-        if interp is not None:
-            self._apply(interp, f, explicit={"kind": kind is not None, "town": town is not None,
-                                             "year": year is not None, "amount": amount_min is not None or amount_max is not None})
+        explicit = {"kind": kind is not None, "town": town is not None, "year": year is not None,
+                    "amount": amount_min is not None or amount_max is not None}
+
+        def filters_of(interp) -> Filters:
+            f = Filters(kind=kind or "all", town=town, year=year, iris=iris, amount_min=amount_min, amount_max=amount_max)
+            if interp is not None:
+                self._apply(interp, f, explicit=explicit)
+            return f
+
         vecs: dict[str, np.ndarray] = {}  # a relaxed retry ranks the same words again: embed them once
-        results = self.rank(text or query, f, top=top, memo=vecs) if (text or query).strip() else self.browse(f, top)
+
+        def ranked(text: str, f: Filters) -> Generator[str, np.ndarray, list[dict]]:
+            mask = self.candidates(f)
+            if not mask.any():
+                return []
+            if text not in vecs:
+                vecs[text] = yield text
+            return self.rank(text, f, top=top, qv=vecs[text], mask=mask)
+
+        text = interp.text if interp is not None else query
+        f = filters_of(interp)
+        results = (yield from ranked(text or query, f)) if (text or query).strip() else self.browse(f, top)
         # a word that is both a place and part of a name must not remove the only matches
         if not results and interp is not None:
             from .understand import relax
@@ -280,17 +325,12 @@ class SearchEngine:
             for i, flt in reversed(list(enumerate(interp.filters))):
                 if flt.kind in ("region", "unit", "code") and flt.ambiguous:
                     interp = relax(interp, i, note=f"“{flt.source}”既是地名/科目也出现在项目名称中：没有同时满足的结果，已改作检索词")
-                    f = Filters(kind=kind or "all", town=town, year=year, iris=iris, amount_min=amount_min, amount_max=amount_max)
-                    self._apply(interp, f, explicit={"kind": kind is not None, "town": town is not None,
-                                                     "year": year is not None, "amount": amount_min is not None or amount_max is not None})
-                    results = self.rank(interp.text or query, f, top=top, memo=vecs)
+                    results = yield from ranked(interp.text or query, filters_of(interp))
                     if results:
                         break
         out: dict = {"results": results}
         if interp is not None:
-            d = interp.as_dict()
-            d["notes"] = d.get("notes", []) + notes
-            out["interpretation"] = d
+            out["interpretation"] = interp.as_dict()
         return out
 
     def _apply(self, interp, f: Filters, explicit: dict[str, bool]) -> None:
@@ -542,12 +582,14 @@ class SearchEngine:
         return sum(1 for t in words if t in self.bm25.vocab) / len(words)
 
     def rank(self, query: str, f: Filters, top: int = 10, qv: np.ndarray | None = None,
-             memo: dict[str, np.ndarray] | None = None) -> list[dict]:
+             memo: dict[str, np.ndarray] | None = None, mask: np.ndarray | None = None) -> list[dict]:
         """Weighted reciprocal rank fusion of the dense and the lexical ranking (competition ranks:
         equal scores, equal rank), ties by item order. Exact, but only items within the first K of
         either ranking are fused: any other item scores at most (W_DENSE + w_lex) / (RRF_K + K + 1),
-        so once the top-th fused score is above that, nothing else can enter; else K grows."""
-        mask = self.candidates(f)
+        so once the top-th fused score is above that, nothing else can enter; else K grows.
+        ``mask``: the candidates of ``f`` when already computed."""
+        if mask is None:
+            mask = self.candidates(f)
         ncand = int(mask.sum())
         if not ncand:
             return []
@@ -594,18 +636,26 @@ class SearchEngine:
         return f"kind:{f.kind}" if plain else None
 
     def embed_query(self, query: str) -> np.ndarray:
-        if self.embedder is None:
-            self.embedder = Embedder(model_spec(), self.data_dir)
-        import torch
+        """The query vector of ``query``, through the :meth:`query_batcher` (so that callers on
+        several threads — the web pages, the API — share model calls)."""
+        return self.query_batcher().embed(query)
 
-        # one short query gains nothing from intra-op threads and loses a lot when the cores are
-        # busy (measured on 2 cores under load: p50 ~300 ms with 2 threads, ~23 ms with 1)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(QUERY_THREADS)
-        try:
-            return self.embedder.queries([query])[0]
-        finally:
-            torch.set_num_threads(threads)
+    def query_batcher(self) -> QueryBatcher:
+        """The engine's :class:`~index.embedder.QueryBatcher` (loads the model on first use)."""
+        if self._batcher is None:
+            with self._lock:
+                if self._batcher is None:
+                    if self.embedder is None:
+                        self.embedder = Embedder(model_spec(), self.data_dir)
+                    self._batcher = QueryBatcher(self.embedder)
+        return self._batcher
+
+    def query_batch_counts(self) -> dict:
+        """Model passes made for query vectors, the queries they embedded (0, 0 before the first),
+        and whether queries of several lengths share a pass (see :class:`~index.embedder.PackedEncoder`)."""
+        b = self._batcher
+        return {"calls": b.calls if b else 0, "queries": b.queries if b else 0,
+                "packed": bool(self.embedder is not None and self.embedder.packed)}
 
     # -- results ---------------------------------------------------------------------------------
     def result(self, n: int, fused: float, dense: float, lexical: float, best: int, query: str) -> dict:

@@ -58,6 +58,11 @@ Notes (Chinese, for the researcher) explain relative years, approximate amounts,
 from the graph and unknown bracketed codes. ``Interpretation.as_dict()`` is
 ``{"filters": [Filter.as_dict() …], "text", "notes"}``; see :meth:`Filter.as_dict` for each kind.
 
+Bounds: a question with a number of more than :data:`MAX_NUMBER_DIGITS` digits (or a run of more
+than :data:`MAX_CN_NUMERAL_CHARS` Chinese numerals), or an amount above :data:`MAX_AMOUNT` 元, raises
+:class:`QuestionError` (the API answers 400): no budget is that large, and reading such numbers cost
+time that grows with the square of their length.
+
 Ambiguity and fallback: a region/unit/code word that also occurs inside some project, indicator
 or task label of the graph (南城 in 南城办事大厅…, 租赁费 in 专用设备租赁费支出) gives a filter with
 ``ambiguous=True``. The search layer, which alone can see results, calls :func:`relax` to turn a
@@ -74,6 +79,22 @@ from decimal import Decimal, InvalidOperation
 from ingest.regions import short_name
 
 LEXICON_VERSION = 1
+#: digits of one number at most (10^15 元 — a thousand trillion — is beyond any budget)
+MAX_NUMBER_DIGITS = 15
+#: Chinese numeral characters in a row at most (一千二百三十四万五千六百七十八 is 15)
+MAX_CN_NUMERAL_CHARS = 24
+#: an amount above this many 元 is no budget amount (China's whole budget is ~3 × 10^13 元)
+MAX_AMOUNT = Decimal(10) ** 16
+
+
+class QuestionError(ValueError):
+    """A question that cannot be read: too long, or a number out of bounds. ``message`` says why in
+    Chinese, for the researcher; ``detail`` in English."""
+
+    def __init__(self, message: str, detail: str):
+        super().__init__(f"{message} ({detail})")
+        self.message = message
+        self.detail = detail
 
 # ---------------------------------------------------------------------------------------------
 # normalisation (1:1 per character, so spans in the normalised query are spans in the query)
@@ -89,7 +110,13 @@ _FULLWIDTH[ord("〜")] = ord("~")
 
 
 def _norm(s: str) -> str:
-    return s.translate(_FULLWIDTH).lower()
+    s = s.translate(_FULLWIDTH)
+    low = s.lower()
+    if len(low) == len(s):
+        return low
+    # a few letters lower-case to two characters (İ → i̇): they stay as they are, so that every
+    # span found in the normalised query is the same span of the query
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in s)
 
 
 def _norm_name(s: str) -> str:
@@ -564,11 +591,34 @@ class _State:
         self.filters.append(f)
 
 
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_NUMBER_DIGITS + 1},}}")
+_LONG_CN_NUMBER = re.compile(rf"[零〇一二两三四五六七八九十百千万亿点]{{{MAX_CN_NUMERAL_CHARS + 1},}}")
+
+
+def check_numbers(q: str) -> None:
+    """Raise :class:`QuestionError` for a number too long to be read (in the normalised query)."""
+    m = _LONG_NUMBER.search(q) or _LONG_CN_NUMBER.search(q)
+    if m:
+        shown = m.group()[:20] + ("…" if len(m.group()) > 20 else "")
+        raise QuestionError(f"问题中的数字“{shown}”过长（{len(m.group())} 位），无法作为金额或年份理解",
+                            f"a number of {len(m.group())} characters in the question; at most {MAX_NUMBER_DIGITS} digits "
+                            f"or {MAX_CN_NUMERAL_CHARS} Chinese numerals")
+
+
 def understand(query: str, lexicon: Lexicon) -> Interpretation:
-    """The filters written in ``query`` and the text left to rank by."""
+    """The filters written in ``query`` and the text left to rank by. Raises :class:`QuestionError`
+    for numbers out of bounds."""
     st = _State(query)
     if not st.q.strip():
         return Interpretation([], query.strip(), [], query)
+    check_numbers(st.q)
+    try:
+        return _understand(st, query, lexicon)
+    except InvalidOperation as exc:  # bounded numbers never get here; a decimal error must not be a 500
+        raise QuestionError("问题中的数字无法理解", f"decimal arithmetic failed: {exc!r}") from exc
+
+
+def _understand(st: _State, query: str, lexicon: Lexicon) -> Interpretation:
     _amounts(st)
     _years(st, lexicon)
     _codes_by_notation(st, lexicon)
@@ -629,13 +679,18 @@ def _amount_value(m: re.Match, tag: str) -> tuple[Decimal, bool, bool] | None:
             if mag:
                 v *= _MAGNITUDE[mag]
             # 100w / 5k count as magnitudes only with 元 or a comparator (4k显示器 is no amount)
-            return v, bool(cur or (mag and mag not in ("w", "k"))), True
-        if cn is not None:
+            out = v, bool(cur or (mag and mag not in ("w", "k"))), True
+        elif cn is not None:
             v = cn_number(cn)
-            return v, bool(cur) or any(c in cn for c in "万亿"), False
+            out = v, bool(cur) or any(c in cn for c in "万亿"), False
+        else:
+            return None
     except (InvalidOperation, KeyError):
         return None
-    return None
+    if v > MAX_AMOUNT:
+        raise QuestionError(f"问题中的金额“{m.group(tag + 'ar') or cn}{mag or ''}”过大（超过 {fmt_yuan(MAX_AMOUNT)} 元）",
+                            f"an amount above {MAX_AMOUNT:.0e} yuan in the question")
+    return out
 
 
 def _has_magnitude(m: re.Match, tag: str) -> bool:

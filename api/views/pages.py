@@ -27,6 +27,9 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from api.app import TEMPLATES
+from index.embedder import EmbedderError
+from index.search import IndexUnavailable
+from index.understand import MAX_AMOUNT, QuestionError
 
 log = logging.getLogger("budgetkg.pages")
 
@@ -58,6 +61,7 @@ EXPENDITURE_TYPES = {"all": "合计", "basic": "基本支出", "project": "项�
 FLOWS = {"expenditure": "支出", "income": "收入"}
 
 MAX_Q = 1000
+WAN = 10_000  # 元 in 1 万元
 MAX_COMPARE = 6
 MAX_PICK = 300  # projects listed by the compare picker; beyond, researchers pick from search results
 MAX_UNITS_LISTED = 100
@@ -375,7 +379,7 @@ def owner_of(store, iri: str, prop: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 def parse_wan(value: str) -> tuple[Decimal | None, str | None]:
-    """A form amount in 万元 → 元."""
+    """A form amount in 万元 → 元 (bounded as amounts written in a question are)."""
     v = (value or "").strip().replace(",", "").replace("，", "")
     if not v:
         return None, None
@@ -383,9 +387,12 @@ def parse_wan(value: str) -> tuple[Decimal | None, str | None]:
         d = Decimal(v)
     except InvalidOperation:
         return None, f"“{value}”不是数字"
-    if d < 0 or not d.is_finite():
+    # finite first: comparing a signalling NaN raises
+    if not d.is_finite() or d < 0:
         return None, f"“{value}”不是有效金额"
-    return d * 10000, None
+    if d > MAX_AMOUNT / WAN:  # compared before multiplying: 1e999999 × 10000 overflows
+        return None, f"“{value}”万元过大"
+    return d * WAN, None
 
 
 def run_search(engine, q: str, kind: str | None, town: str | None, year: int | None, amin: Decimal | None,
@@ -519,9 +526,12 @@ def search_page(request: Request, q: str = "", kind: str = "", town: str = "", y
                 out = run_search(engine, q, kind or None, town or None, year_v, amin_v, amax_v, top, parse_on, off)
                 results = out["results"]
                 interp = out.get("interpretation")
-            except Exception as exc:  # a bad index or model must not give a bare 500 page
-                log.exception("search failed: %r", q)
-                error = f"检索出错：{exc}"
+            except QuestionError as exc:  # a number out of bounds, a question too long: the researcher can fix it
+                errors["q"] = f"{exc.message}，请修改后重试。"
+            except (IndexUnavailable, EmbedderError, OSError, RuntimeError) as exc:
+                # a bad index or model must not give a bare 500 page; the log says which, the page says what to do
+                log.error("search failed: %r: %r", q, exc)
+                error = "检索暂时无法完成。"
             seconds = time.perf_counter() - t0
     # a filter of the form wins over the same kind of filter written in the question
     overridden = {"town": bool(town), "region": bool(town), "unit": bool(town), "year": bool(year),

