@@ -354,7 +354,7 @@ def service_triples(endpoint: str, triples: int, graphs: list[str], timeout: flo
         ox.Triple(svc, n(SD + "supportedLanguage"), n(SD + "SPARQL11Query")),
         ox.Triple(svc, n(SD + "feature"), n(SD + "UnionDefaultGraph")),
         ox.Triple(svc, n(SD + "extensionFunction"), fn),
-        ox.Triple(svc, n(DCT + "title"), ox.Literal("预算知识图谱 SPARQL 查询端点", language="zh")),
+        ox.Triple(svc, n(DCT + "title"), ox.Literal("预算知识图谱 SPARQL 查询端点")),
         ox.Triple(svc, n(DCT + "title"), ox.Literal("budgetkg SPARQL endpoint", language="en")),
         ox.Triple(svc, n(RDFS + "comment"), ox.Literal(
             f"Read-only: SPARQL Update, LOAD and SERVICE are refused. Queries time out after {timeout:g} s; "
@@ -363,7 +363,7 @@ def service_triples(endpoint: str, triples: int, graphs: list[str], timeout: flo
             f"default-graph-uri or named-graph-uri, the default graph is the union of all named graphs "
             f"(one per document); with them, the dataset is exactly what they name.", language="en")),
         ox.Triple(fn, RDF_TYPE, n(SD + "Function")),
-        ox.Triple(fn, n(RDFS + "label"), ox.Literal("语义相似度", language="zh")),
+        ox.Triple(fn, n(RDFS + "label"), ox.Literal("语义相似度")),
         ox.Triple(fn, n(RDFS + "comment"), ox.Literal(
             'bkg:similarity(?text, "query text") → xsd:double: cosine of the multilingual-e5 embeddings of ?text '
             '(as a passage) and the query text (as a query), before the per-field standardisation /api/search applies.', language="en")),
