@@ -269,6 +269,8 @@ def document_scope(doc: ParsedDocument) -> tuple[str, str]:
 _LIST_HEAD = re.compile(r"具体包括|包括[:：]|预算单位构成|所属单位|下属单位|纳入.{0,30}(编制范围|预算)的?(单位)?(包括|有)")
 _LIST_ITEM = re.compile(r"(?:^|\s|[：:；;，,、])(?:\d{1,2}\s*[.．、]|[（(]\d{1,2}[)）])\s*([^\s；;，,。、]{3,40})")
 _INTERNAL = re.compile(r"内设|处室|科室|职能部门")
+#: a 单位名称 cell that holds something else (a project, a grant, ``辅助人员补助经费-珠海边检总站``)
+_NOT_UNIT = re.compile(r"[-－—]|经费|补助|慰问|项目|资金")
 #: lines after a list heading that may still hold its items
 LIST_WINDOW = 12
 
@@ -292,6 +294,8 @@ def listed_units(lines: list[Line], own: str) -> list[str]:
     out: list[str] = []
     for name in found:
         k = unit_key(name)
+        if _NOT_UNIT.search(name):
+            continue
         if k and k != own_key and not own_key.endswith(k) and name not in out and not is_own_budget(name):
             out.append(name)
     return out
