@@ -8,6 +8,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
 from ontology import BKG, VOCABULARY_FILES
+from served import protocol_server  # noqa: F401  (a real server over the samples)
 
 
 def vocabulary() -> rdflib.Graph:
@@ -37,7 +38,8 @@ def test_chinese_labels_carry_no_language_tag():
     g = vocabulary()
     tagged = [(s, o) for s, p, o in g if isinstance(o, rdflib.Literal) and o.language not in (None, "en")]
     assert tagged == []
-    chinese_as_en = [o for o in g.objects() if isinstance(o, rdflib.Literal) and o.language == "en"
+    labels = (RDFS.label, rdflib.namespace.SKOS.prefLabel, rdflib.namespace.SKOS.altLabel)
+    chinese_as_en = [o for p in labels for o in g.objects(None, p) if o.language == "en"
                      and "\u4e00" <= str(o)[:1] <= "\u9fff"]
     assert chinese_as_en == []
 
