@@ -89,8 +89,16 @@ JSON-LD、RDF/XML。更新、`LOAD`、`SERVICE` 一律拒绝（403）；语法�
 不带查询的 GET 返回服务描述（SPARQL Service Description），浏览器则转到查询编辑器 `/sparql-editor`。
 """ + SIMILARITY_DOC
 
-EXAMPLE_QUERY = ("SELECT ?p ?name ?amount WHERE { ?p a bkg:Project ; rdfs:label ?name ; bkg:amount ?amount } "
-                 "ORDER BY DESC(?amount) LIMIT 5")
+def _cookbook_examples() -> dict[str, dict]:
+    """OpenAPI examples of the query parameter: the query cookbook (ontology/queries, tested)."""
+    from ontology import cookbook
+
+    return {q.name: {"summary": q.title, "description": q.description, "value": q.text} for q in cookbook()}
+
+
+COOKBOOK_EXAMPLES = _cookbook_examples()
+#: the example of a POSTed query: the cookbook's totals per region and year
+EXAMPLE_QUERY = COOKBOOK_EXAMPLES["totals-by-region-year"]["value"]
 
 
 @asynccontextmanager
@@ -334,6 +342,27 @@ async def _dataset_facts(request: Request) -> tuple[int, list[str]]:
     return cached
 
 
+def example_triples(svc) -> list:
+    """The query cookbook (``ontology/queries/*.rq``, every query tested against the samples) as the
+    service's examples: ``svc bkg:exampleQuery [ a bkg:ExampleQuery ; dcterms:title ; dcterms:description ;
+    rdf:value "the query" ]``."""
+    from ontology import BKG, cookbook
+
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    rdf_value = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#value")
+    dct = "http://purl.org/dc/terms/"
+    out = []
+    for q in cookbook():
+        ex = ox.BlankNode(f"example-{q.name}")
+        out += [ox.Triple(svc, ox.NamedNode(str(BKG.exampleQuery)), ex),
+                ox.Triple(ex, rdf_type, ox.NamedNode(str(BKG.ExampleQuery))),
+                ox.Triple(ex, ox.NamedNode(dct + "identifier"), ox.Literal(q.name)),
+                ox.Triple(ex, ox.NamedNode(dct + "title"), ox.Literal(q.title)),
+                ox.Triple(ex, ox.NamedNode(dct + "description"), ox.Literal(q.description, language="en")),
+                ox.Triple(ex, rdf_value, ox.Literal(q.text))]
+    return out
+
+
 def service_triples(endpoint: str, triples: int, graphs: list[str], timeout: float, cap: int) -> list:
     from ontology import BKG
 
@@ -354,7 +383,7 @@ def service_triples(endpoint: str, triples: int, graphs: list[str], timeout: flo
         ox.Triple(svc, n(SD + "supportedLanguage"), n(SD + "SPARQL11Query")),
         ox.Triple(svc, n(SD + "feature"), n(SD + "UnionDefaultGraph")),
         ox.Triple(svc, n(SD + "extensionFunction"), fn),
-        ox.Triple(svc, n(DCT + "title"), ox.Literal("预算知识图谱 SPARQL 查询端点", language="zh")),
+        ox.Triple(svc, n(DCT + "title"), ox.Literal("预算知识图谱 SPARQL 查询端点")),
         ox.Triple(svc, n(DCT + "title"), ox.Literal("budgetkg SPARQL endpoint", language="en")),
         ox.Triple(svc, n(RDFS + "comment"), ox.Literal(
             f"Read-only: SPARQL Update, LOAD and SERVICE are refused. Queries time out after {timeout:g} s; "
@@ -363,7 +392,7 @@ def service_triples(endpoint: str, triples: int, graphs: list[str], timeout: flo
             f"default-graph-uri or named-graph-uri, the default graph is the union of all named graphs "
             f"(one per document); with them, the dataset is exactly what they name.", language="en")),
         ox.Triple(fn, RDF_TYPE, n(SD + "Function")),
-        ox.Triple(fn, n(RDFS + "label"), ox.Literal("语义相似度", language="zh")),
+        ox.Triple(fn, n(RDFS + "label"), ox.Literal("语义相似度")),
         ox.Triple(fn, n(RDFS + "comment"), ox.Literal(
             'bkg:similarity(?text, "query text") → xsd:double: cosine of the multilingual-e5 embeddings of ?text '
             '(as a passage) and the query text (as a query), before the per-field standardisation /api/search applies.', language="en")),
@@ -374,6 +403,7 @@ def service_triples(endpoint: str, triples: int, graphs: list[str], timeout: flo
         ox.Triple(dg, n(VOID + "triples"), ox.Literal(str(triples), datatype=n("http://www.w3.org/2001/XMLSchema#integer"))),
     ]
     out += [ox.Triple(svc, n(SD + "resultFormat"), n(FORMATS + f)) for f in RESULT_FORMAT_IRIS]
+    out += example_triples(svc)
     for k, g in enumerate(graphs):
         ng = ox.BlankNode(f"graph{k}")
         out += [ox.Triple(ds, n(SD + "namedGraph"), ng), ox.Triple(ng, RDF_TYPE, n(SD + "NamedGraph")),
@@ -422,7 +452,7 @@ _QUERY_RESPONSES = {
 async def sparql_get(
     request: Request,
     query: str | None = Query(None, description="SPARQL 查询（SELECT / ASK / CONSTRUCT / DESCRIBE）；省略时返回服务描述",
-                              examples=[EXAMPLE_QUERY]),
+                              openapi_examples=COOKBOOK_EXAMPLES),
     default_graph_uri: list[str] | None = Query(None, alias="default-graph-uri", description="默认图（可多个）；省略时为全部图的并集"),
     named_graph_uri: list[str] | None = Query(None, alias="named-graph-uri", description="可用于 GRAPH 的命名图（可多个）"),
     format: str | None = Query(None, description="结果格式（非标准参数，优先于 Accept）：json、xml、csv、tsv、turtle、nt、json-ld",

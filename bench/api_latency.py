@@ -47,7 +47,7 @@ SPARQL = [
     "SELECT ?n ?a WHERE { ?p a bkg:Project ; rdfs:label ?n ; bkg:amount ?a } ORDER BY DESC(?a) LIMIT 10",
     """SELECT ?town ?project ?indicator ?target WHERE {
          ?p a bkg:Project ; rdfs:label ?project ; bkg:hasIndicator ?i ; bkg:budgetUnit/bkg:region/rdfs:label ?town .
-         ?i rdfs:label ?indicator ; bkg:level2/skos:prefLabel "时效指标"@zh ; bkg:annualTarget ?target } LIMIT 200""",
+         ?i rdfs:label ?indicator ; bkg:level2/skos:prefLabel "时效指标" ; bkg:annualTarget ?target } LIMIT 200""",
     """SELECT ?town (COUNT(?p) AS ?projects) (SUM(?a) AS ?yuan) WHERE {
          ?p a bkg:Project ; bkg:amount ?a ; bkg:budgetUnit/bkg:region/rdfs:label ?town } GROUP BY ?town ORDER BY DESC(?yuan)""",
     """SELECT ?unit ?amount ?kuan WHERE { ?l bkg:classification ?c ; bkg:amount ?amount ; bkg:budgetUnit/rdfs:label ?unit .

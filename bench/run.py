@@ -72,7 +72,7 @@ QUERIES: dict[str, str] = {
           bkg:budgetUnit/bkg:region/rdfs:label ?town . ?c skos:notation "2080104" } GROUP BY ?town ?year ORDER BY ?town ?year""",
     "satisfaction_indicators_with_projects": """
         SELECT ?p ?name ?text ?target WHERE { ?p a bkg:Project ; rdfs:label ?name ; bkg:hasIndicator ?i .
-          ?i rdfs:label ?text ; bkg:level1/skos:prefLabel "满意度指标"@zh . OPTIONAL { ?i bkg:annualTarget ?target }
+          ?i rdfs:label ?text ; bkg:level1/skos:prefLabel "满意度指标" . OPTIONAL { ?i bkg:annualTarget ?target }
           FILTER(CONTAINS(?text, "满意")) }""",
     "indicators_by_level": """
         SELECT ?l1 ?l2 (COUNT(?i) AS ?n) WHERE { ?i a bkg:PerformanceIndicator ; bkg:level1/skos:prefLabel ?l1 ;
@@ -103,7 +103,7 @@ SEARCHES = [
 FILTERS = [
     "SELECT ?p WHERE { ?p a bkg:Project ; bkg:fiscalYear 2024 }",
     "SELECT ?p WHERE { ?p a bkg:Project ; bkg:amount ?a FILTER(?a > 500000) }",
-    "SELECT ?i WHERE { ?i a bkg:PerformanceIndicator ; bkg:level1/skos:prefLabel \"效益指标\"@zh }",
+    "SELECT ?i WHERE { ?i a bkg:PerformanceIndicator ; bkg:level1/skos:prefLabel \"效益指标\" }",
     "SELECT ?p WHERE { ?p a bkg:Project ; bkg:budgetUnit/bkg:region/bkg:partOf?/rdfs:label \"东莞市\" }",
 ]
 

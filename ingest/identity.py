@@ -199,3 +199,103 @@ def fiscal_year(head: list[Line], doc: ParsedDocument, path: str) -> tuple[int |
     if len(named) == 1:
         return int(named.pop()), "file name"
     return None, None
+
+
+# -- identity across documents and years ----------------------------------------------------------
+
+#: a unit's own budget is printed as 「X（本级）」「X本级」「X本部」: the organisation is X
+_OWN_MARK = re.compile(r"\s*(?:[（(]\s*(?:本级|本部)\s*[)）]|本级|本部)$")
+#: administrative organs (机关) publish their own 单位预算 as the department's unit (单位本级); other units
+#: (事业单位: 中心, 馆, 院, 所 …) are usually a department's subordinate units (下属单位)
+_ORGAN = re.compile(r"(局|委员会|委|办公室|办公厅|人民政府|政府|办事处|法院|检察院|部|厅|署|人大常委会|政协)$")
+#: a year printed in a project's name (2024年度政务服务外包): the same project of another year
+_NAME_YEAR = re.compile(r"(?:19|20)\d{2}\s*年度?")
+_NAME_PUNCT = re.compile(r"[、，,。．.·・\-－—_:：;；/／\s]")
+
+#: document scopes (bkg:DocumentScopes concepts): whose money a document counts
+DEPARTMENT, OWN, SUBORDINATE = "DepartmentConsolidated", "UnitOwn", "SubordinateUnit"
+
+
+def unit_display_name(name: str) -> str:
+    """The organisation a printed unit name stands for: ``…街道办事处（本级）`` → ``…街道办事处`` (the
+    （本级） marks the document's scope, not another organisation). Full-width punctuation is kept."""
+    return _OWN_MARK.sub("", name.strip()) or name.strip()
+
+
+def unit_key(name: str) -> str:
+    """What makes two printed names one budget unit (预算单位) across documents and years: the name
+    without spaces and without the （本级） mark, brackets full-width (``(本级)`` and ``（本级）`` alike)."""
+    s = re.sub(r"\s+", "", unit_display_name(name))
+    return s.replace("(", "（").replace(")", "）")
+
+
+def project_key(name: str) -> str:
+    """What makes two project names (项目名称) of one unit the same project in different years: NFKC, no
+    spaces, brackets, quotes or list punctuation, and no year printed in the name
+    (``2024年度政务服务外包`` and ``2025年政务服务外包（续）``… differ only by the year and brackets)."""
+    k = re.sub(r"[()（）\[\]【】“”\"'‘’《》<>]", "", key(name))
+    k = _NAME_YEAR.sub("", k)
+    return _NAME_PUNCT.sub("", k) or key(name)
+
+
+def is_own_budget(name: str, title: str = "") -> bool:
+    """The name or the title marks the unit's own budget (（本级）, 本级, 本部)."""
+    return bool(_OWN_MARK.search(name.strip())) or bool(re.search(r"[（(]?本级[)）]?", key(title)))
+
+
+def document_scope(doc: ParsedDocument) -> tuple[str, str]:
+    """(scope, why) of a document — whose money it counts (预算范围):
+
+    - 部门汇总 (``DepartmentConsolidated``): a 部门预算 / 部门决算 sums the department's own unit and its
+      subordinate units (所属单位);
+    - 单位本级 (``UnitOwn``): a 单位预算 marked （本级）, or of an administrative organ (局, 委员会, 办公室 …,
+      the department's own unit), and the performance tables a unit publishes for itself;
+    - 下属单位 (``SubordinateUnit``): a 单位预算 of a unit that is not an organ (中心, 馆, 院 …).
+
+    Read from the document alone; which department's document counts a unit's money is a link the
+    store makes when both documents are in it (``bkg:includedIn``)."""
+    name = doc.unit_name or ""
+    if doc.kind.startswith("部门") and not is_own_budget(name, doc.title):
+        return DEPARTMENT, f"{doc.kind}: the department with its units"
+    if is_own_budget(name, doc.title):
+        return OWN, "（本级） in the unit's name or the title"
+    if doc.kind.startswith("单位"):
+        if _ORGAN.search(unit_display_name(name)):
+            return OWN, f"{doc.kind} of an administrative organ: the department's own unit"
+        return SUBORDINATE, f"{doc.kind} of a unit that is not an administrative organ"
+    return OWN, f"{doc.kind} of the unit itself"
+
+
+_LIST_HEAD = re.compile(r"具体包括|包括[:：]|预算单位构成|所属单位|下属单位|纳入.{0,30}(编制范围|预算)的?(单位)?(包括|有)")
+_LIST_ITEM = re.compile(r"(?:^|\s|[：:；;，,、])(?:\d{1,2}\s*[.．、]|[（(]\d{1,2}[)）])\s*([^\s；;，,。、]{3,40})")
+_INTERNAL = re.compile(r"内设|处室|科室|职能部门")
+#: a 单位名称 cell that holds something else (a project, a grant, ``辅助人员补助经费-珠海边检总站``)
+_NOT_UNIT = re.compile(r"[-－—]|经费|补助|慰问|项目|资金")
+#: lines after a list heading that may still hold its items
+LIST_WINDOW = 12
+
+
+def listed_units(lines: list[Line], own: str) -> list[str]:
+    """Units a department's document says it consists of (预算单位构成 / 具体包括：1. X 2. Y / a 单位名称
+    column), as printed, without the department's own unit (本部 / 本级 name the department itself)."""
+    found: list[str] = []
+    for n, ln in enumerate(lines):
+        if not _LIST_HEAD.search(ln.text):
+            continue
+        for item in lines[n : n + LIST_WINDOW]:
+            if _INTERNAL.search(item.text):
+                break  # a list of internal divisions (内设机构: 办公室, 组织人事处 …), not budget units
+            for m in _LIST_ITEM.finditer(" " + item.text):
+                name = _clean_name(m.group(1))
+                if name:
+                    found.append(name)
+    found.extend(_column_values(lines))
+    own_key = unit_key(own)
+    out: list[str] = []
+    for name in found:
+        k = unit_key(name)
+        if _NOT_UNIT.search(name):
+            continue
+        if k and k != own_key and not own_key.endswith(k) and name not in out and not is_own_budget(name):
+            out.append(name)
+    return out

@@ -34,6 +34,7 @@ from ontology import (
     mint,
 )
 
+from .identity import DEPARTMENT, project_key, unit_display_name, unit_key
 from .key_projects import link, match_key
 from .errors import display_path
 from .records import (
@@ -57,6 +58,9 @@ _ROLES = {BUDGET: BKG.BudgetedAmount, ADJUSTED: BKG.AdjustedBudgetAmount, ACTUAL
 _ROLE_AMOUNT = {BUDGET: BKG.budgetedAmount, ADJUSTED: BKG.adjustedBudgetAmount, ACTUAL: BKG.actualAmount}
 
 SHARED_GRAPH = ID["graph/shared"]
+#: links between documents the store computes when they are committed: a department's document and
+#: its units' (bkg:DocumentInclusion), the same project in different years (bkg:ProjectYearLink)
+LINKS_GRAPH = ID["graph/links"]
 ONTOLOGY_GRAPH = URIRef("https://w3id.org/budgetkg/def")
 OPEN_ENDED_YEAR = 2099
 
@@ -67,7 +71,45 @@ def document_iri(doc: ParsedDocument) -> URIRef:
 
 
 def unit_iri(name: str) -> URIRef:
-    return mint("unit", name)
+    """One budget unit however a document prints its name: （本级） and spaces do not make another unit,
+    so the same unit in different years (and its 部门预算 beside its 单位预算) is one IRI."""
+    return mint("unit", unit_key(name))
+
+
+#: 类 / 款 / 项 by the length of a classification code (支出功能分类: 3 / 5 / 7 digits)
+CODE_LEVELS = {3: "类", 5: "款", 7: "项"}
+_CN_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九", start=0)}
+
+
+def table_ordinal(number: str | None) -> int | None:
+    """表号 as a number: ``3``, ``03``, ``三``, ``十二`` → 3, 3, 3, 12 (tables are numbered either way)."""
+    if not number:
+        return None
+    m = re.search(r"\d+", number)
+    if m:
+        return int(m.group())
+    cn = re.search(r"[一二三四五六七八九十]+", number)
+    if not cn:
+        return None
+    text = cn.group()
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    return _CN_DIGITS.get(text)
+
+
+def detail_flags(lines: list) -> list[bool]:
+    """Whether each coded line is a detail row (明细行) of its table: no finer line of the same table
+    sums into it. A finer line has a longer code of the same scheme starting with this one's; on a
+    cross-classified row (部门预算 3xx beside 政府预算 5xx) its second code must fall under this one's too.
+    Summing the detail rows of a table gives its total once (类, 款 and 项 all carry amounts)."""
+    flags = []
+    for a in lines:
+        finer = any(b is not a and b.scheme == a.scheme and len(b.code) > len(a.code) and b.code.startswith(a.code)
+                    and (a.cross_code is None or b.cross_code is None or b.cross_code.startswith(a.cross_code))
+                    for b in lines)
+        flags.append(not finer)
+    return flags
 
 
 def concept_iri(scheme: str, code: str) -> URIRef:
@@ -162,7 +204,7 @@ class _Mapper:
             parent = iri
         sh.add((self.unit, RDF.type, BKG.BudgetUnit))
         sh.add((self.unit, RDF.type, ORG.Organization))
-        sh.add((self.unit, RDFS.label, Literal(self.doc.unit_name)))
+        sh.add((self.unit, RDFS.label, Literal(unit_display_name(self.doc.unit_name))))
         sh.add((self.unit, BKG.region, regions[-1]))
 
     def level(self, ref: LevelRef, context: LevelRef | None = None) -> URIRef:
@@ -170,7 +212,7 @@ class _Mapper:
         if ref.concept is None:
             sh = self.shared
             sh.add((iri, RDF.type, SKOS.Concept))
-            sh.add((iri, SKOS.prefLabel, Literal(ref.label, lang="zh")))
+            sh.add((iri, SKOS.prefLabel, Literal(ref.label)))
             sh.add((iri, SKOS.inScheme, LEVEL_SCHEME))
             sh.add((iri, BKG.standard, Literal(False)))
             sh.add((iri, SKOS.notation, Literal(f"L{ref.depth}-x-{digest(ref.label, length=12)}")))
@@ -193,6 +235,17 @@ class _Mapper:
         self.add(d, BKG.budgetUnit, self.unit)
         self.add(d, BKG.lineEnd, Literal(doc.line_count, datatype=XSD.integer))
         self.year(d, doc.year)
+        # whose money the document counts, and what the store needs to link it to its department's
+        # document (bkg:includedIn) and its projects to other years'
+        self.add(d, BKG.stage, Literal("决算" if "决算" in doc.kind or "自评" in doc.kind else "预算"))
+        self.add(d, BKG.printedUnitName, Literal(doc.unit_name))
+        self.add(d, BKG.unitKey, Literal(unit_key(doc.unit_name)))
+        if doc.scope:
+            self.add(d, BKG.documentScope, BKG[doc.scope])
+            self.add(d, BKG.scopeBasis, doc.scope_basis)
+        for name in doc.listed_units:
+            self.add(d, BKG.listsUnit, Literal(name))
+            self.add(d, BKG.listsUnitKey, Literal(unit_key(name)))
         from .parse import PARSER_VERSION
 
         self.add(d, BKG.parserVersion, Literal(PARSER_VERSION))
@@ -249,6 +302,7 @@ class _Mapper:
         iri = self.unique(mint("project", self.doc.unit_name, year, p.name))
         self.add(iri, RDF.type, BKG.Project)
         self.add(iri, RDFS.label, Literal(p.name))
+        self.add(iri, BKG.matchKey, Literal(project_key(p.name)))
         self.add(iri, BKG.budgetUnit, self.unit)
         self.year(iri, year)
         self.money(iri, p.amount)
@@ -340,6 +394,9 @@ class _Mapper:
         self.add(tiri, RDFS.label, Literal(t.title or "（无标题预算表）"))
         self.add(tiri, QB.structure, BKG.budgetLineStructure)
         self.add(tiri, BKG.tableNumber, t.number)
+        ordinal = table_ordinal(t.number)
+        if ordinal is not None:
+            self.add(tiri, BKG.tableOrdinal, Literal(ordinal, datatype=XSD.integer))
         self.add(tiri, BKG.tableKind, BKG[t.kind])
         self.add(tiri, BKG.stage, Literal(t.stage))
         self.add(tiri, BKG.amountUnit, Literal(t.unit))
@@ -361,6 +418,8 @@ class _Mapper:
             self.add(row, BKG.amountPrinted, Literal(r.money.printed))
             if r.group:
                 self.add(row, BKG.columnGroup, Literal(r.group))
+        amounts = [x for x in t.lines if x.total is not None]
+        detail = dict(zip(map(id, amounts), detail_flags(amounts)))
         for line in t.lines:
             if line.name:
                 self.code_names.setdefault((line.scheme, line.code), []).append(line.name)
@@ -381,6 +440,8 @@ class _Mapper:
             self.add(l, QB.dataSet, tiri)
             self.add(l, BKG.inTable, tiri)
             self.add(l, BKG.classification, c)
+            self.add(l, BKG.codeLevel, Literal(CODE_LEVELS[len(line.code)]))
+            self.add(l, BKG.detailRow, Literal(detail[id(line)]))
             dim = OBEU_DIMENSION.functionalClassification if line.scheme == "functional" else OBEU_DIMENSION.economicClassification
             self.add(l, dim, c)
             self.add(l, BKG.budgetUnit, self.unit)
@@ -476,6 +537,9 @@ class _Mapper:
                 p, note = found
                 self.add(iri, BKG.refersTo, projects[id(p)])
                 self.add(iri, BKG.matchNote, Literal(note))
+                if e.code:
+                    # the list prints the project's 功能分类: "projects under 201" becomes a query
+                    self.add(projects[id(p)], BKG.classification, concept_iri("functional", e.code))
             self.provenance(iri, e.span)
 
     def descriptions(self, projects: dict[str, URIRef]) -> None:
@@ -539,10 +603,10 @@ def concept_triples(scheme: str, code: str, pref: str | None, alts: list[str]) -
     g.add((c, SKOS.inScheme, scheme_iri))
     g.add((c, BKG.codeLevel, Literal({3: "类", 5: "款", 7: "项"}[len(code)])))
     if pref:
-        g.add((c, SKOS.prefLabel, Literal(pref, lang="zh")))
+        g.add((c, SKOS.prefLabel, Literal(pref)))
     for a in alts:
         if a != pref:
-            g.add((c, SKOS.altLabel, Literal(a, lang="zh")))
+            g.add((c, SKOS.altLabel, Literal(a)))
     if len(code) == 3:
         g.add((c, SKOS.topConceptOf, scheme_iri))
     else:

@@ -206,6 +206,9 @@ def read_document(src: SourceText, strict: bool = False) -> ParsedDocument:
     unit = identity.unit_name(lines, head_lines, doc)
     doc.unit_name = unit or ""
     doc.year, doc.year_source = identity.fiscal_year(head_lines, doc, path)
+    doc.scope, doc.scope_basis = identity.document_scope(doc)
+    if doc.scope == identity.DEPARTMENT:
+        doc.listed_units = identity.listed_units(lines, doc.unit_name)
     if unit:
         context = src.text[:3000] + " " + " ".join(t.title for t in doc.budget_tables)
         doc.region = resolve(unit, context)

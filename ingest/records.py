@@ -347,6 +347,11 @@ class ParsedDocument:
     refusal: str | None = None
     #: where the year was read: title | tables | file name (None when the document states none)
     year_source: str | None = None
+    #: whose money the document counts: a bkg:DocumentScopes concept (部门汇总 / 单位本级 / 下属单位), and why
+    scope: str | None = None
+    scope_basis: str | None = None
+    #: the units a department's document says it consists of (预算单位构成, 单位名称 columns), as printed
+    listed_units: list[str] = field(default_factory=list)
 
     @property
     def issues(self) -> list[TableReport]:

@@ -172,6 +172,7 @@ class SparqlEndpointStore(GraphStore):
             self._update(document_update([], shared, relabel, []))
         for graph, lines in docs:
             self._put_graph(graph, lines)
+        self.relink([g for g, _ in docs])  # links need the documents in place: after their PUTs
         return None
 
     def _put_graph(self, graph: str, lines: list[str]) -> None:

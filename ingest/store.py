@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import SKOS, XSD
+from rdflib.namespace import RDFS, SKOS, XSD
 
 from ontology import BKG, VOCABULARY_FILES, sparql_prefixes
 
 from .errors import StoreError
-from .mapping import ONTOLOGY_GRAPH, SHARED_GRAPH, Mapped, concept_iri, concept_triples
+from .mapping import LINKS_GRAPH, ONTOLOGY_GRAPH, SHARED_GRAPH, Mapped, concept_iri, concept_triples
 
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _NT_ESCAPE = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
@@ -120,6 +120,76 @@ def document_update(docs: list[tuple[str, list[str]]], shared: list[str], relabe
     inserts = [f"INSERT DATA {{ GRAPH <{g}> {{\n" + "\n".join(part) + "\n} }"
                for g, lines in graphs for part in _chunks(lines)]
     return f"{head}{relabel_update(relabel)}" + " ;\n".join(inserts)
+
+
+#: a department lists its units by short names (普陀区法律援助中心 for 上海市普陀区法律援助中心): a listed name
+#: matches the end of a unit's name only when it is at least this long (办公室 alone names nothing)
+LISTED_NAME_MIN = 6
+_LINK_IRI = "https://w3id.org/budgetkg/id/link/"
+
+
+def link_update(graphs: Iterable) -> str:
+    """The part of an update that recomputes the links of some documents with every document stored
+    (both directions): it removes the links that touch them, then links
+
+    - the same project (bkg:Project) of the same unit in different years — same bkg:matchKey (项目名称
+      without spaces, brackets, punctuation and printed years) — as a bkg:ProjectYearLink stating its
+      bkg:matchRule: "exact name" when the names are printed alike, else "name after normalisation";
+    - a department's document (部门汇总) and a document of the same year and stage of its own unit
+      ("same unit") or of a unit it lists (预算单位构成, "listed by the department", within its region),
+      as a bkg:DocumentInclusion and ``?unitDoc bkg:includedIn ?departmentDoc``: totals that skip
+      included documents count each yuan once.
+
+    Link IRIs are minted from what they link, so recomputing is idempotent and order-independent."""
+    values = _iris(graphs)
+    if not values:
+        return ""
+    b, g = str(BKG), f"<{LINKS_GRAPH}>"
+    text = f"""DELETE {{ GRAPH {g} {{ ?inc bkg:includedIn ?dep . ?dep bkg:includesDocument ?inc }} }}
+WHERE {{ VALUES ?d {{ {values} }} GRAPH {g} {{ ?k bkg:linkDocument ?d ; bkg:includedDocument ?inc ; bkg:includingDocument ?dep }} }} ;
+DELETE {{ GRAPH {g} {{ ?k ?p ?o }} }} WHERE {{ VALUES ?d {{ {values} }} GRAPH {g} {{ ?k bkg:linkDocument ?d ; ?p ?o }} }} ;
+INSERT {{ GRAPH {g} {{ ?k a bkg:ProjectYearLink ; bkg:earlierProject ?p1 ; bkg:laterProject ?p2 ; bkg:matchRule ?rule ;
+                        bkg:linkDocument ?d1 , ?d2 }} }}
+WHERE {{
+  VALUES ?d {{ {values} }}
+  GRAPH ?d {{ ?p a bkg:Project ; bkg:budgetUnit ?u ; bkg:matchKey ?key ; bkg:fiscalYear ?y ; rdfs:label ?l }}
+  GRAPH ?e {{ ?q a bkg:Project ; bkg:budgetUnit ?u ; bkg:matchKey ?key ; bkg:fiscalYear ?yq ; rdfs:label ?lq }}
+  FILTER(?yq != ?y)
+  BIND(IF(?y < ?yq, ?p, ?q) AS ?p1) BIND(IF(?y < ?yq, ?q, ?p) AS ?p2)
+  BIND(IF(?y < ?yq, ?d, ?e) AS ?d1) BIND(IF(?y < ?yq, ?e, ?d) AS ?d2)
+  BIND(IF(?l = ?lq, "exact name", "name after normalisation") AS ?rule)
+  BIND({_mint_expr("?p1", "?p2", "?d1", "?d2")} AS ?k)
+}} ;
+{_inclusion("?dd", values, g)} ;
+{_inclusion("?du", values, g)}"""
+    # full IRIs: the update may follow other operations, and a PREFIX after ';' is not read everywhere
+    return re.sub(r"\b(bkg|rdfs):(\w+)", lambda m: f"<{b if m.group(1) == 'bkg' else str(RDFS)}{m.group(2)}>", text)
+
+
+def _mint_expr(*variables: str) -> str:
+    """SPARQL expression of a link's IRI: a hash of what it links (deterministic, engine-independent)."""
+    parts = ', "|", '.join(f"STR({v})" for v in variables)
+    return f'IRI(CONCAT("{_LINK_IRI}", SHA1(CONCAT({parts}))))'
+
+
+def _inclusion(new: str, values: str, g: str) -> str:
+    """INSERT the inclusion links whose department document (``?dd``) or unit document (``?du``) is new."""
+    return f"""INSERT {{ GRAPH {g} {{ ?k a bkg:DocumentInclusion ; bkg:includingDocument ?dd ; bkg:includedDocument ?du ;
+                        bkg:matchRule ?rule ; bkg:linkDocument ?dd , ?du . ?du bkg:includedIn ?dd . ?dd bkg:includesDocument ?du }} }}
+WHERE {{
+  VALUES {new} {{ {values} }}
+  GRAPH ?dd {{ ?dd bkg:documentScope bkg:DepartmentConsolidated ; bkg:fiscalYear ?y ; bkg:stage ?st ; bkg:budgetUnit ?dept }}
+  GRAPH ?du {{ ?du bkg:documentScope ?scope ; bkg:fiscalYear ?y ; bkg:stage ?st ; bkg:budgetUnit ?unit ; bkg:unitKey ?ukey }}
+  FILTER(?scope != bkg:DepartmentConsolidated)
+  OPTIONAL {{
+    GRAPH ?dd {{ ?dd bkg:listsUnitKey ?lk }}
+    FILTER(?ukey = ?lk || (STRLEN(?lk) >= {LISTED_NAME_MIN} && STRENDS(?ukey, ?lk)))
+    GRAPH <{SHARED_GRAPH}> {{ ?unit bkg:region ?ur . ?dept bkg:region ?dr . ?ur bkg:partOf* ?dr }}
+  }}
+  BIND(IF(?unit = ?dept, "same unit", IF(BOUND(?lk), "listed by the department", "")) AS ?rule)
+  FILTER(?rule != "")
+  BIND({_mint_expr("?dd", "?du")} AS ?k)
+}}"""
 
 
 #: bulk ingest writes this many triples per update at most (measured: larger updates no faster)
@@ -302,8 +372,15 @@ class GraphStore(ABC):
         return True
 
     def _write(self, docs: list[tuple[str, list[str]]], shared: list[str], relabel: list, drop: list) -> None:
-        """Write documents (their lines end with the content-hash triple) — as one update."""
-        self._update(document_update(docs, shared, relabel, drop))
+        """Write documents (their lines end with the content-hash triple) and their links — as one update."""
+        links = link_update(g for g, _ in docs)
+        self._update(document_update(docs, shared, relabel, drop) + (" ;\n" + links if links else ""))
+
+    def relink(self, graphs: Iterable | None = None) -> None:
+        """Recompute the links of some documents (every stored document when ``graphs`` is None)."""
+        graphs = list(self.documents()) if graphs is None else list(graphs)
+        for part in _chunks(graphs):
+            self._update(link_update(part))
 
     def relabel(self, codes: Iterable[tuple[str, str]] | None = None) -> int:
         """Recompute skos:prefLabel / altLabel of classification concepts from every document
@@ -320,8 +397,8 @@ class GraphStore(ABC):
             pref = preferred_name(counts)
             if pref is None:
                 continue
-            lines.append(f"<{c}> <{SKOS.prefLabel}> {nt_term(Literal(pref, lang='zh'))} .")
-            lines.extend(f"<{c}> <{SKOS.altLabel}> {nt_term(Literal(n, lang='zh'))} ." for n in counts if n != pref)
+            lines.append(f"<{c}> <{SKOS.prefLabel}> {nt_term(Literal(pref))} .")
+            lines.extend(f"<{c}> <{SKOS.altLabel}> {nt_term(Literal(n))} ." for n in counts if n != pref)
         if concepts:
             self._update(document_update([], lines, concepts, []))
         return len(concepts)
@@ -421,6 +498,7 @@ class OxigraphStore(GraphStore):
             if graphs:
                 self.ox.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
                 self.ox.load("".join(self._hashes).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+                self.relink(graphs)
         except (OSError, SyntaxError, ValueError) as exc:
             self._failed.extend(graphs)
             raise StoreError(f"{self.path}: bulk loading failed ({exc}); documents without their content hash "

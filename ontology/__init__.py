@@ -14,6 +14,7 @@ minted while ingesting, from every code the documents print (see :mod:`ingest.co
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Namespace, URIRef
@@ -62,6 +63,48 @@ LEVEL_SCHEME = BKG.IndicatorLevels
 TABLE_KIND_SCHEME = BKG.TableKinds
 #: the Turtle files loaded into the store's ontology graph
 VOCABULARY_FILES = (ONTOLOGY_TTL, LEVELS_TTL, TABLE_KINDS_TTL)
+#: the query cookbook: one SPARQL query per file, its title and description in leading comments
+QUERIES_DIR = HERE / "queries"
+
+
+@dataclass(frozen=True)
+class CookbookQuery:
+    """A query of the cookbook (``ontology/queries/NAME.rq``): what the README, the SPARQL editor and
+    the service description show, and what the tests run against the samples."""
+
+    name: str  # the file's stem: totals-by-region-year
+    title: str  # "# title: …" (Chinese, as the editor shows it)
+    description: str  # "# description: …" and its indented continuation lines
+    text: str  # the whole file, comments included: a valid query as it is
+
+    @property
+    def file(self) -> Path:
+        return QUERIES_DIR / f"{self.name}.rq"
+
+
+def read_query(path: Path) -> CookbookQuery:
+    """A cookbook file: ``# title:`` and ``# description:`` (continued on ``#   `` lines) head the query."""
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        body = line[1:]
+        head, sep, rest = body.strip().partition(":")
+        if sep and head in ("title", "description") and not body.startswith("   "):
+            current = head
+            fields[current] = [rest.strip()]
+        elif current is not None:
+            fields[current].append(body.strip())
+    if "title" not in fields or "description" not in fields:
+        raise ValueError(f"{path.name}: a cookbook query starts with '# title:' and '# description:' comments")
+    return CookbookQuery(path.stem, " ".join(fields["title"]), " ".join(fields["description"]), text)
+
+
+def cookbook() -> list[CookbookQuery]:
+    """Every query of the cookbook, by file name."""
+    return [read_query(p) for p in sorted(QUERIES_DIR.glob("*.rq"))]
 
 
 def sparql_prefixes() -> str:
@@ -89,5 +132,5 @@ __all__ = [
     "OBEU_DIMENSION", "OBEU_MEASURE", "OBEU_ATTRIBUTE", "CURRENCY_CNY", "PREFIXES",
     "FUNCTIONAL_SCHEME", "ECONOMIC_SCHEME", "LEVEL_SCHEME", "TABLE_KIND_SCHEME", "ONTOLOGY_TTL", "LEVELS_TTL",
     "TABLE_KINDS_TTL", "VOCABULARY_FILES",
-    "SHAPES_TTL", "sparql_prefixes", "digest", "mint", "URIRef",
+    "SHAPES_TTL", "QUERIES_DIR", "CookbookQuery", "cookbook", "read_query", "sparql_prefixes", "digest", "mint", "URIRef",
 ]

@@ -150,7 +150,7 @@ def test_regions(samples_store):
     assert chains[NC] == ("南城街道", "东莞市", "广东省")  # 南城 has no suffix in the unit name: the title says 街道
     assert chains[YD] == ("永登县", "兰州市", "甘肃省")
     assert chains["上海市普陀区司法局"] == ("普陀区", "上海市", None)
-    assert chains["上海市普陀区人民政府石泉路街道办事处（本级）"] == ("石泉路街道", "普陀区", "上海市")
+    assert chains["上海市普陀区人民政府石泉路街道办事处"] == ("石泉路街道", "普陀区", "上海市")
 
 
 def test_key_project_list_linked_and_says_so(samples_store):
@@ -223,7 +223,7 @@ def test_project_descriptions(samples_store):
 @pytest.mark.parametrize("unit,year,kind", [
     (QX, "2024", "部门预算"), (DK, "2024", "绩效目标表"), (NC, "2026", "绩效目标表"), (ST, None, "绩效目标表"),
     (YD, "2024", "单位预算"), ("上海市普陀区司法局", "2026", "部门预算"), ("上海市普陀区司法局", "2026", "单位预算"),
-    ("上海市普陀区人民政府石泉路街道办事处（本级）", "2026", "单位预算"),
+    ("上海市普陀区人民政府石泉路街道办事处", "2026", "单位预算"),  # the organisation: （本级） is the scope
 ])
 def test_documents(samples_store, unit, year, kind):
     r = one(samples_store, f"""SELECT ?d ?y WHERE {{ ?d a bkg:Document ; bkg:documentKind "{kind}" ; bkg:budgetUnit/rdfs:label "{unit}" .

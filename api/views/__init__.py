@@ -9,10 +9,11 @@ def register(app: FastAPI) -> None:
 
     from api.app import STATIC
     from api import sparql_endpoint
-    from api.views import pages, resources, search
+    from api.views import ontology, pages, resources, search
 
     app.include_router(sparql_endpoint.router)
     app.include_router(search.router)
     app.include_router(resources.router)
+    app.include_router(ontology.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1037,54 +1037,20 @@ def charts_page(request: Request):
 # SPARQL editor
 # ---------------------------------------------------------------------------------------------
 
-SPARQL_EXAMPLES = [
-    {"title": "金额最大的 10 个项目", "query": """# 项目名称、预算单位、地区、年度与金额（元），按金额从大到小
-SELECT ?project ?unit ?town ?year ?amount WHERE {
-  ?p a bkg:Project ; rdfs:label ?project ; bkg:amount ?amount ;
-     bkg:budgetUnit ?u .
-  ?u rdfs:label ?unit ; bkg:region/rdfs:label ?town .
-  OPTIONAL { ?p bkg:fiscalYear ?year }
-}
-ORDER BY DESC(?amount)
-LIMIT 10"""},
-    {"title": "各地区的项目数与金额合计", "query": """SELECT ?town (COUNT(?p) AS ?projects) (SUM(?amount) AS ?total) WHERE {
-  ?p a bkg:Project ; bkg:amount ?amount ;
-     bkg:budgetUnit/bkg:region/rdfs:label ?town .
-}
-GROUP BY ?town
-ORDER BY DESC(?total)"""},
-    {"title": "时效指标及其年度指标值", "query": """# 每个“时效指标”及其目标值、所属项目、地区和年度
-SELECT ?town ?year ?project ?indicator ?target WHERE {
-  ?p a bkg:Project ; rdfs:label ?project ; bkg:hasIndicator ?i ;
-     bkg:budgetUnit/bkg:region/rdfs:label ?town .
-  OPTIONAL { ?p bkg:fiscalYear ?year }
-  ?i rdfs:label ?indicator ; bkg:level2/skos:prefLabel "时效指标" ;
-     bkg:annualTarget ?target .
-}
-ORDER BY ?town ?project"""},
-    {"title": "清溪镇 2080104 科目及其上级科目", "query": """SELECT ?amount ?printed ?kuan ?lei WHERE {
-  ?line bkg:classification ?c ; bkg:amount ?amount ; bkg:amountPrinted ?printed ;
-        bkg:budgetUnit/rdfs:label "东莞市清溪镇政务服务中心" .
-  ?c skos:notation "2080104" ; skos:broader ?k .
-  ?k skos:notation ?kuan ; skos:broader/skos:notation ?lei .
-}"""},
-    {"title": "语义相似度：与“自助终端 租赁”最相近的项目", "query": """# bkg:similarity(文本, "查询") 返回语义相似度（e5 向量余弦）
-SELECT ?project ?town ?score WHERE {
-  ?p a bkg:Project ; rdfs:label ?project ;
-     bkg:budgetUnit/bkg:region/rdfs:label ?town .
-  BIND(bkg:similarity(?project, "自助终端 租赁") AS ?score)
-}
-ORDER BY DESC(?score)
-LIMIT 10"""},
-    {"title": "各一级指标下的指标数", "query": """SELECT ?level1 ?level2 (COUNT(?i) AS ?n) WHERE {
-  ?i a bkg:PerformanceIndicator ;
-     bkg:level1/skos:prefLabel ?level1 ;
-     bkg:level2/skos:prefLabel ?level2 .
-}
-GROUP BY ?level1 ?level2
-ORDER BY ?level1 DESC(?n)"""},
-    {"title": "是否有超过 100 万元的项目（ASK）", "query": """ASK { ?p a bkg:Project ; bkg:amount ?a FILTER(?a > 1000000) }"""},
-]
+#: the SPARQL editor's examples are the query cookbook (``ontology/queries/*.rq``, tested against the
+#: samples): these first, in this order, then the others by name
+EDITOR_FIRST = ("top-projects", "totals-by-region-year", "indicators-by-level", "year-on-year", "projects-by-code",
+                "budget-vs-actual", "similar-names")
+
+
+def _editor_examples() -> list[dict]:
+    from ontology import cookbook
+
+    queries = sorted(cookbook(), key=lambda q: (EDITOR_FIRST.index(q.name) if q.name in EDITOR_FIRST else len(EDITOR_FIRST), q.name))
+    return [{"title": q.title, "query": q.text, "name": q.name} for q in queries]
+
+
+SPARQL_EXAMPLES = _editor_examples()
 
 
 @router.get("/sparql-editor", response_class=HTMLResponse)
