@@ -1,58 +1,31 @@
 """The app factory: one FastAPI app over one data directory.
 
-Everything heavy (graph store, embedding model, FAISS, BM25) is loaded once at start-up and kept
-on ``app.state``; views reach it through :func:`state`.
+Everything heavy (graph store, embedding model, FAISS, BM25, SPARQL workers) is loaded once at
+start-up into one :class:`~api.runtime.Runtime`, which views receive through :func:`api.runtime.runtime`.
 """
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 
-HERE = Path(__file__).resolve().parent
-TEMPLATES = HERE / "templates"
-STATIC = HERE / "static"
+from api.runtime import Runtime, Settings
 
-
-@dataclass
-class Settings:
-    data_dir: Path
-    sparql_timeout: float = 30.0  # seconds
-    result_cap: int = 10_000  # rows returned by /sparql at most
-    load_model: bool = True
-    sparql_workers: int = 2  # worker processes answering /sparql
-    sparql_memory_mb: int | None = 2048  # resident memory a SPARQL worker may use; None: no limit
-    cors_origins: tuple[str, ...] = ("*",)  # origins allowed to read responses; () disables CORS
-
-
-def state(request: Request):
-    """The loaded resources of the app serving this request (``store``, ``engine``, ``settings``)."""
-    return request.app.state
+__all__ = ["Settings", "create_app"]
 
 
 def create_app(settings: Settings) -> FastAPI:
-    from api.cache import LRU
     from api.middleware import install
-    from api.views.search import FILTER_CACHE_SIZE
-    from ingest.store import open_store
-    from index.search import SearchEngine
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.settings = settings
-        # the server holds the store's write lock although it never writes: `budgetkg ingest` into a
-        # served data directory is refused with a clear message instead of racing the readers, while
-        # read-only CLI commands (`sparql`, `search`) keep working beside it
-        app.state.store = open_store(settings.data_dir, read_only=False)
-        app.state.engine = SearchEngine(settings.data_dir, load_model=settings.load_model)
-        # `sparql` search filters stay resolved while nobody else can change the store
-        app.state.filter_cache = None if app.state.store.shared else LRU(FILTER_CACHE_SIZE)
+        rt = Runtime.open(settings)
         try:
+            await rt.start_sparql()
+            app.state.runtime = rt
             yield
         finally:
-            app.state.store.close()
+            await rt.close()
 
     app = FastAPI(
         title="budgetkg",
@@ -87,7 +60,7 @@ def _html_errors(app: FastAPI) -> None:
     from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from api.views.pages import render
+    from api.templating import render
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

@@ -30,18 +30,17 @@ Protocol parsing (:func:`protocol_request`), execution (:func:`run_job`) and the
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import QueryParams
 
 from api.errors import ApiError, JsonErrorRoute, error_responses
-from api.similarity import QueryEmbeddings
+from api.runtime import runtime
 from api.sparql import SIMILARITY_IRI, NotAcceptable, QueryInvalid, QueryRefused, negotiate, parse_accept
 from api.sparql_check import MAX_QUERY_CHARS, operation
 from api.sparql_pool import (Job, MemoryExceeded, Outcome, PoolBusy, QueryFailed, QueryTimeout, SparqlPool,
@@ -101,25 +100,7 @@ COOKBOOK_EXAMPLES = _cookbook_examples()
 EXAMPLE_QUERY = COOKBOOK_EXAMPLES["totals-by-region-year"]["value"]
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI):
-    """Start the SPARQL workers once the app's store and engine are loaded; stop them at shutdown."""
-    from index.build import expected_model_name
-
-    settings = app.state.settings
-    embeddings = QueryEmbeddings(app.state.engine)
-    pool = SparqlPool(settings.data_dir, expected_model_name(), size=settings.sparql_workers,
-                      timeout=settings.sparql_timeout, embed=embeddings.embed, memory_mb=settings.sparql_memory_mb)
-    await pool.start()
-    app.state.sparql_pool = pool
-    app.state.query_embeddings = embeddings
-    try:
-        yield
-    finally:
-        await pool.close()
-
-
-router = APIRouter(route_class=JsonErrorRoute, lifespan=lifespan, tags=["SPARQL"])
+router = APIRouter(route_class=JsonErrorRoute, tags=["SPARQL"])
 
 
 # -- protocol ---------------------------------------------------------------------------------
@@ -249,7 +230,7 @@ def query_form(req: ProtocolRequest) -> str | None:
 
 
 def _pool(request: Request) -> SparqlPool:
-    pool: SparqlPool | None = getattr(request.app.state, "sparql_pool", None)
+    pool = runtime(request).sparql
     if pool is None:
         raise ApiError(503, "SPARQL 工作进程未启动 SPARQL workers not started",
                        "the app's start-up (lifespan) has not run: serve it with `budgetkg serve`")
@@ -308,7 +289,7 @@ async def answer(request: Request, req: ProtocolRequest) -> Response:
     if req.query is None and req.update is None and request.method in ("GET", "HEAD"):
         return await service_description(request)
     query_form(req)
-    cap = request.app.state.settings.result_cap
+    cap = runtime(request).settings.result_cap
     dataset = [(n, g) for n, gs in zip(DATASET_PARAMS, (req.default_graph, req.named_graphs)) for g in gs]
     job = Job(query=req.query, accept=request.headers.get("accept"), fmt=req.fmt, cap=cap, base=endpoint_url(request),
               default_graphs=tuple(req.default_graph), named_graphs=tuple(req.named_graphs),
@@ -335,11 +316,8 @@ def dataset_facts(store) -> tuple[int, list[str]]:
 
 async def _dataset_facts(request: Request) -> tuple[int, list[str]]:
     """:func:`dataset_facts`, computed once (the data does not change while serving) off the event loop."""
-    cached = getattr(request.app.state, "sd_facts", None)
-    if cached is None:
-        cached = await run_in_threadpool(dataset_facts, request.app.state.store)
-        request.app.state.sd_facts = cached
-    return cached
+    rt = runtime(request)
+    return await run_in_threadpool(rt.once, "sd_facts", lambda: dataset_facts(rt.store))
 
 
 def example_triples(svc) -> list:
@@ -419,7 +397,7 @@ async def service_description(request: Request) -> Response:
         fmt = negotiate("CONSTRUCT", request.headers.get("accept"), None)
     except NotAcceptable as exc:
         raise ApiError(406, "无法提供所要求的格式 not acceptable", str(exc)) from exc
-    settings = request.app.state.settings
+    settings = runtime(request).settings
     endpoint = endpoint_url(request)
     triples, graphs = await _dataset_facts(request)
     media = SD_FORMATS[fmt][0]

@@ -225,7 +225,7 @@ def _drain(result) -> None:
             pass
 
 
-def worker_main(conn: Connection, data_dir: str, model: str) -> None:
+def worker_main(conn: Connection, data_dir: str, model: str, remote=None) -> None:
     """Entry point of a worker process: open the store read-only, then answer jobs until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops its workers
     from api.similarity import Similarity
@@ -237,7 +237,7 @@ def worker_main(conn: Connection, data_dir: str, model: str) -> None:
     def serve() -> None:
         # opened on the thread that uses them (SQLite connections belong to their thread)
         try:
-            store = open_store(Path(data_dir), read_only=True)
+            store = open_store(Path(data_dir), read_only=True, remote=remote)
             cache = EmbeddingCache(Path(data_dir) / "embeddings.sqlite")
         except (StoreError, OSError, sqlite3.Error) as exc:
             conn.send(StartFailed(f"{type(exc).__name__}: {exc}"))
@@ -285,10 +285,10 @@ class Worker:
     """A worker process and the parent's end of its pipe. The pipe is used by one thread at a time
     (:attr:`lock`); :meth:`kill` may be called from any thread."""
 
-    def __init__(self, data_dir: Path, model: str, number: int):
+    def __init__(self, data_dir: Path, model: str, number: int, remote=None):
         ctx = _context()
         self.conn, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=worker_main, args=(child, str(data_dir), model),
+        self.process = ctx.Process(target=worker_main, args=(child, str(data_dir), model, remote),
                                    name=f"budgetkg-sparql-{number}", daemon=True)
         self.process.start()
         child.close()
@@ -401,8 +401,9 @@ class SparqlPool:
     (:attr:`spare`), takes the place of a retired worker at once; a new spare is started then."""
 
     def __init__(self, data_dir: Path, model: str, size: int = 2, timeout: float = 30.0,
-                 embed=None, memory_mb: int | None = DEFAULT_MEMORY_MB):
+                 embed=None, memory_mb: int | None = DEFAULT_MEMORY_MB, remote=None):
         self.data_dir = Path(data_dir)
+        self.remote = remote  # an ingest.store.RemoteEndpoint the workers query instead of the data directory
         self.model = model
         self.size = max(1, size)
         self.timeout = timeout
@@ -418,7 +419,7 @@ class SparqlPool:
         self.replaced = 0  # workers replaced since start (timeouts, memory, deaths, cancellations)
 
     def _spawn(self) -> Worker:
-        w = Worker(self.data_dir, self.model, next(self._numbers))
+        w = Worker(self.data_dir, self.model, next(self._numbers), self.remote)
         w.wait_ready()
         return w
 
@@ -449,8 +450,10 @@ class SparqlPool:
         finally:
             # anything else — a timeout, a death, or this request cancelled while a thread may still
             # be reading the worker's pipe — retires the worker
+            # no await here: a request cancelled now must neither lose the worker nor hand it out twice
             if reusable and worker.alive():
-                await self._release(worker)
+                self.idle.append(worker)
+                self._background(self._notify())
             else:
                 self._retire(worker)
 

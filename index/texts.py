@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from ingest.regions import region_chains
+
 #: passage field → weight of its (per-field standardised) cosine when an item is scored by its best
 #: passages. Indicators weigh least: their texts are generic and shared by many projects
 #: ("预算执行率"), so they are weaker evidence of what a project is about (measured: 0.93 → 0.7
@@ -90,26 +92,6 @@ def indexed_text(text: str) -> str:
     """A passage as the index embeds it (whitespace collapsed, a long text cut at a sentence end):
     the key under which its vector is cached."""
     return _cut(text)
-
-
-def region_chains(store) -> dict[str, list[dict]]:
-    """Region IRI → its chain, most specific first: ``[{iri, label, level}, …]``."""
-    label, parent, level = {}, {}, {}
-    for r in store.select("SELECT ?r ?l ?p ?lv WHERE { ?r a bkg:Region ; rdfs:label ?l . "
-                          "OPTIONAL { ?r bkg:partOf ?p } OPTIONAL { ?r bkg:adminLevel ?lv } }"):
-        label[r["r"]] = r["l"]
-        level[r["r"]] = r["lv"]
-        if r["p"]:
-            parent[r["r"]] = r["p"]
-    chains = {}
-    for start in label:
-        chain, seen, cur = [], set(), start
-        while cur in label and cur not in seen:
-            seen.add(cur)
-            chain.append({"iri": cur, "label": label[cur], "level": level.get(cur)})
-            cur = parent.get(cur)
-        chains[start] = chain
-    return chains
 
 
 def _regions(store) -> dict[str, list[str]]:

@@ -204,3 +204,24 @@ def _choose(cands: list[Division], found: list[Division], context: str) -> Divis
         return sum(1 for a in chain_of(d)[:-1] if a.name in context)
 
     return max(cands, key=score)
+
+
+def region_chains(store) -> dict[str, list[dict]]:
+    """Region IRI → its chain in the graph, most specific first: ``[{iri, label, level}, …]``
+    (清溪镇 › 东莞市 › 广东省). The one way regions are walked up (bkg:partOf) by the index and the pages."""
+    label, parent, level = {}, {}, {}
+    for r in store.select("SELECT ?r ?l ?p ?lv WHERE { ?r a bkg:Region ; rdfs:label ?l . "
+                          "OPTIONAL { ?r bkg:partOf ?p } OPTIONAL { ?r bkg:adminLevel ?lv } }"):
+        label[r["r"]] = r["l"]
+        level[r["r"]] = r["lv"]
+        if r["p"]:
+            parent[r["r"]] = r["p"]
+    chains = {}
+    for start in label:
+        chain, seen, cur = [], set(), start
+        while cur in label and cur not in seen:
+            seen.add(cur)
+            chain.append({"iri": cur, "label": label[cur], "level": level.get(cur)})
+            cur = parent.get(cur)
+        chains[start] = chain
+    return chains

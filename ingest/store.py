@@ -16,6 +16,7 @@ import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -552,13 +553,25 @@ class OxigraphStore(GraphStore):
         self.dataset = None  # type: ignore[assignment]
 
 
-def open_store(data_dir: Path, read_only: bool = False) -> GraphStore:
-    """The data directory's embedded store, or the remote SPARQL endpoint named by
-    ``$BUDGETKG_STORE`` (``budgetkg --store URL``; see :mod:`ingest.remote`)."""
-    url = os.environ.get("BUDGETKG_STORE")
-    if url:
+@dataclass(frozen=True)
+class RemoteEndpoint:
+    """A SPARQL 1.1 endpoint to use instead of the data directory's store (``budgetkg --store URL``)."""
+
+    url: str
+    update_url: str | None = None
+    graph_store_url: str | None = None
+
+
+def open_store(data_dir: Path, read_only: bool = False, remote: RemoteEndpoint | None = None) -> GraphStore:
+    """The data directory's embedded store, or the remote SPARQL endpoint ``remote`` (see
+    :mod:`ingest.remote`). Without ``remote``, ``$BUDGETKG_STORE`` (and ``_UPDATE``, ``_GSP``) name one:
+    the command line's way; the server passes its settings instead (:class:`api.runtime.Settings`)."""
+    if remote is None and os.environ.get("BUDGETKG_STORE"):
+        remote = RemoteEndpoint(os.environ["BUDGETKG_STORE"], update_url=os.environ.get("BUDGETKG_STORE_UPDATE") or None,
+                                graph_store_url=os.environ.get("BUDGETKG_STORE_GSP") or None)
+    if remote is not None:
         from .remote import SparqlEndpointStore
 
-        return SparqlEndpointStore(url, update_url=os.environ.get("BUDGETKG_STORE_UPDATE") or None, read_only=read_only,
-                                   graph_store_url=os.environ.get("BUDGETKG_STORE_GSP") or None)
+        return SparqlEndpointStore(remote.url, update_url=remote.update_url, read_only=read_only,
+                                   graph_store_url=remote.graph_store_url)
     return OxigraphStore(Path(data_dir) / "store", read_only=read_only)

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 def register(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
-    from api.app import STATIC
+    from api.templating import STATIC
     from api import sparql_endpoint
     from api.views import ontology, pages, resources, search
 

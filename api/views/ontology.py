@@ -142,7 +142,7 @@ def _answer(request: Request, graph: Graph, fmt: str, title: str, focus: str | N
         context = {p: iri for p, iri in PREFIXES.items()}
         return Response(graph.serialize(format="json-ld", context=context, indent=1), media_type="application/ld+json",
                         headers=headers)
-    from api.views.pages import render
+    from api.templating import render
 
     groups = terms()
     if focus is not None:

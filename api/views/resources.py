@@ -7,7 +7,6 @@ pool. Ids are the last path segment of the IRI (``/api/projects/a5607415adf71490
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -18,18 +17,18 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.errors import ApiError, StrictQueryRoute, error_responses
 from api.models import Code, Indicator, Project, Task, Unit, Units
-from index.texts import region_chains
+from api.readmodel import ids
+from api.readmodel.graph import directory
+from api.readmodel.ids import ID_PATTERN, NOTATION_PATTERN, InvalidIRI, local_id
+from api.runtime import runtime
 from ontology import BKG, ID, PREFIXES
 
 router = APIRouter(route_class=StrictQueryRoute, tags=["资源 Resources"])
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
-_SAFE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$")
-_NOTATION = re.compile(r"^\d{1,12}$")
 SCHEMES = {"functional": str(BKG.FunctionalClassification), "economic": str(BKG.EconomicClassification)}
 MAX_LINES = 1000
 
-IdPath = Path(..., pattern=_ID.pattern, description="IRI 的最后一段，如 a5607415adf71490")
+IdPath = Path(..., pattern=ID_PATTERN, description="IRI 的最后一段，如 a5607415adf71490")
 
 
 # -- values -----------------------------------------------------------------------------------
@@ -41,10 +40,6 @@ def compact(iri: str) -> str:
         return iri
     prefix = next(p for p, ns in PREFIXES.items() if ns == best)
     return f"{prefix}:{iri[len(best):]}"
-
-
-def local_id(iri: str | None) -> str | None:
-    return iri.rstrip("/").rsplit("/", 1)[-1] if iri else None
 
 
 def num(value: str | None) -> float | None:
@@ -68,10 +63,11 @@ def boolean(value: str | None) -> bool | None:
 
 
 def iri_term(iri: str) -> str:
-    """``<iri>`` for a query, refusing anything that could break out of the IRI."""
-    if not _SAFE_IRI.match(iri or ""):
-        raise ApiError(422, "IRI 无效 invalid IRI", f"{iri!r} is not an absolute IRI")
-    return f"<{iri}>"
+    """``<iri>`` for a query (:func:`api.readmodel.ids.iri_term`); an unsafe IRI is a 422."""
+    try:
+        return ids.iri_term(iri)
+    except InvalidIRI as exc:
+        raise ApiError(422, "IRI 无效 invalid IRI", str(exc)) from exc
 
 
 def properties(store, iri: str) -> dict[str, list[str]]:
@@ -149,18 +145,11 @@ def indicators_of(store, owner: str) -> list[dict]:
     return list(out.values())
 
 
-def chains_of(request: Request) -> dict[str, list[dict]]:
-    """Region chains, computed once per app (the data does not change while serving)."""
-    chains = getattr(request.app.state, "region_chains", None)
-    if chains is None:
-        chains = region_chains(request.app.state.store)
-        request.app.state.region_chains = chains
-    return chains
-
-
 async def in_thread(request: Request, fn: Callable, *args):
-    chains = await run_in_threadpool(chains_of, request)
-    return await run_in_threadpool(fn, request.app.state.store, chains, *args)
+    """``fn(store, region chains, *args)`` off the event loop (the chains are read once per server)."""
+    rt = runtime(request)
+    d = await run_in_threadpool(directory, rt)
+    return await run_in_threadpool(fn, rt.store, d.chains, *args)
 
 
 def not_found(what: str, key: str) -> ApiError:
@@ -481,7 +470,7 @@ async def unit(request: Request, id: str = IdPath) -> dict:
                                                       "amount": 1200000.0}], line_count=3, lines=[]),
             **typed(Code))
 async def code(request: Request,
-               notation: str = Path(..., pattern=_NOTATION.pattern, description="科目编码，如 2010350（功能分类）或 30213（经济分类）"),
+               notation: str = Path(..., pattern=NOTATION_PATTERN, description="科目编码，如 2010350（功能分类）或 30213（经济分类）"),
                scheme: str | None = Query(None, pattern="^(functional|economic)$",
                                           description="分类体系：functional 支出功能分类、economic 支出经济分类（编码重复时必填）"),
                limit: int = Query(200, ge=1, le=MAX_LINES, description="最多返回的预算科目行数（1–1000）")) -> dict:

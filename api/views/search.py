@@ -20,6 +20,7 @@ from fastapi import APIRouter, Query, Request
 
 from api.errors import ApiError, StrictQueryRoute, error_responses
 from api.models import Health, SearchResponse, SimilarResponse
+from api.runtime import runtime
 from index.search import MAX_QUESTION_CHARS
 from index.understand import QuestionError
 
@@ -108,14 +109,12 @@ async def run_search(engine, query: str, **options) -> dict:
 
 
 def engine_of(request: Request):
-    engine = getattr(request.app.state, "engine", None)
+    engine = runtime(request).engine
     if engine is None:
         raise ApiError(503, "检索索引未加载 index not loaded", "the search index is not loaded yet")
     return engine
 
 
-#: SPARQL filters kept resolved (each an item mask: 1 byte per indexed item)
-FILTER_CACHE_SIZE = 32
 
 
 async def sparql_candidates(request: Request, query: str):
@@ -129,7 +128,7 @@ async def sparql_candidates(request: Request, query: str):
     if query_form(ProtocolRequest(query=query)) != "SELECT":
         raise ApiError(400, "sparql 参数须为 SELECT 查询 sparql must be a SELECT",
                        "give a SELECT query whose first variable binds the IRIs of projects, indicators or tasks")
-    cache = getattr(request.app.state, "filter_cache", None)
+    cache = runtime(request).filter_cache
     if cache is not None and query in cache:
         cache.move_to_end(query)
         return cache[query]
@@ -202,11 +201,10 @@ async def similar(
                 "query_batches": {"calls": 120, "queries": 1830, "packed": True}}}}},
                 **error_responses(503)})
 async def health(request: Request) -> dict:
-    st = request.app.state
-    store, engine, pool = (getattr(st, n, None) for n in ("store", "engine", "sparql_pool"))
-    if store is None or engine is None:
+    rt = runtime(request)
+    engine, pool, settings = rt.engine, rt.sparql, rt.settings
+    if engine is None:
         raise ApiError(503, "服务未就绪 not ready", "the store or the search index is not loaded")
-    settings = st.settings
     return {
         "status": "ok",
         "documents": len(engine.manifest.get("documents", {})),
