@@ -410,3 +410,54 @@ class Code(Open):
     line_count: int = 0
     lines: list[BudgetLine] = Field(default_factory=list)
     lines_truncated: bool = False
+
+
+# -- 历年对比 ---------------------------------------------------------------------------------
+
+Money = Field(None, description="元, exact: a decimal string (\"432000\", \"96282213.44\")")
+
+
+class YearTotal(Open):
+    year: int
+    amount: str | None = Money
+    change: str | None = Field(None, description="增减 from the nearest earlier year shown, 元 (decimal string)")
+
+
+class ProjectInYear(YearTotal):
+    iri: str | None = Field(None, description="the project as printed that year; absent when it was not")
+    id: str | None = None
+    name: str | None = None
+
+
+class TargetInYear(Open):
+    year: int
+    target: str | None = Field(None, description="年度指标值 as printed that year; null when not printed")
+
+
+class IndicatorYears(Open):
+    level1: str
+    level2: str
+    name: str = Field(..., description="三级指标, the same printed text every year")
+    targets: list[TargetInYear]
+
+
+class ProjectYears(Open):
+    name: str = Field(..., description="the name printed in the latest year")
+    match_rule: str | None = Field(None, description="bkg:matchRule of the year links: \"exact name\" or "
+                                                     "\"name after normalisation\"; null for a project of one year")
+    years: list[ProjectInYear]
+    indicators: list[IndicatorYears]
+
+
+class ComparedUnit(Open):
+    iri: str
+    id: str | None = None
+    name: str
+    town: str | None = None
+
+
+class YearComparison(Open):
+    unit: ComparedUnit
+    years: list[int]
+    totals: list[YearTotal] = Field(..., description="支出总计 per year (detail rows of the 支出总表, each yuan once)")
+    projects: list[ProjectYears]

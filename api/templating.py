@@ -66,7 +66,7 @@ def signed_yuan(value) -> Markup:
         return Markup('<span class="amt amt-none">—</span>')
     sign = "+" if d > 0 else ""
     exact = f"{sign}{d:,.2f} 元"
-    shown = f"{sign}{d / WAN:,.2f} 万元" if abs(d) >= WAN else exact
+    shown = "持平" if d == 0 else f"{sign}{d / WAN:,.2f} 万元" if abs(d) >= WAN else exact
     cls = "up" if d > 0 else "down" if d < 0 else "same"
     return Markup('<span class="amt change-{}" title="{}" data-yuan="{}">{}</span>').format(cls, exact, str(d), shown)
 

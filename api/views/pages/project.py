@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.readmodel.graph import RDFS_LABEL, directory, indicator_mix, indicators_of, one, provenance, typed_props
 from api.readmodel.ids import ID_RE, iri_term, minted, page_url
 from api.readmodel.projects import owner_of, project_detail, tasks_of
+from api.readmodel.years import compare_years
 from api.runtime import runtime
 from api.templating import not_found, render
 from index.embedder import EmbedderError
@@ -45,8 +46,11 @@ def project_page(request: Request, id: str):
         similar_error = "检索索引尚未加载，暂时无法列出可比项目。"
     for s in similar:
         s["url"] = page_url(s["iri"])
-    sparql = f"DESCRIBE <{iri}>"
+    sparql = f"DESCRIBE {iri_term(iri)}"
+    years = compare_years(rt.store, directory(rt), p["unit"].iri) if p["unit"] else None
+    years = years.only(iri) if years else None
     return render(request, "project.html", nav="", p=p, similar=similar, similar_error=similar_error,
+                  years=years if years and any(len(g.years) > 1 for g in years.projects) else None,
                   mix=indicator_mix(p["indicators"]), title=p["name"], sparql_url="/sparql-editor?" + urlencode({"query": sparql}),
                   has_period=any(i["period"] for i in p["indicators"]))
 

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from api.readmodel.budget import functional_classes_of, unit_budget_lines
 from api.readmodel.graph import directory, document_ref
 from api.readmodel.ids import ID_RE, iri_term, minted
+from api.readmodel.years import compare_years
 from api.runtime import runtime
 from api.templating import not_found, render, wan
 
@@ -45,5 +46,6 @@ def unit_page(request: Request, id: str):
     classes = {"categories": [f"{e['name']}" + (f"（{e['year']}年）" if several_years and e["year"] else "") for e in fc],
                "values": [wan(e["amount"]) for e in fc], "links": [f"/code/{e['notation']}?scheme=functional" for e in fc],
                "unit": "万元"} if fc else None
+    years = compare_years(store, directory(rt), iri)
     return render(request, "unit.html", u=u, projects=projects, targets=targets, docs=docs, tables=tables,
-                  classes=classes, title=u["label"])
+                  classes=classes, years=years if years and len(years.years) > 1 else None, title=u["label"])
