@@ -5,7 +5,6 @@ Data directory: ``--data DIR``, else ``$BUDGETKG_DATA``, else ``./data``.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -20,6 +19,7 @@ DataOpt = typer.Option(None, "--data", help="data directory (default: $BUDGETKG_
 
 class State:
     data: Optional[Path] = None
+    store: Optional[str] = None  # --store: passed to the store and the server, never written to os.environ
 
 
 def data_dir(option: Optional[Path]) -> Path:
@@ -27,7 +27,9 @@ def data_dir(option: Optional[Path]) -> Path:
         return option
     if State.data is not None:
         return State.data
-    return Path(os.environ.get("BUDGETKG_DATA", "data"))
+    from api.runtime import Settings
+
+    return Settings.from_env().data_dir
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -40,8 +42,16 @@ def main_options(data: Optional[Path] = DataOpt,
                  store: Optional[str] = typer.Option(None, "--store", help="a remote SPARQL 1.1 query endpoint to use as the graph "
                                                      "store (default: $BUDGETKG_STORE, else the data directory's own)")) -> None:
     State.data = data
-    if store:
-        os.environ["BUDGETKG_STORE"] = store
+    State.store = store
+
+
+def settings(data: Optional[Path], **options):
+    """The settings of this run: the environment (:meth:`api.runtime.Settings.from_env`), then the options."""
+    from api.runtime import Settings
+
+    if State.store:
+        options["store_url"] = State.store
+    return Settings.from_env(data_dir=data_dir(data), **options)
 
 
 def _open(data: Optional[Path], read_only: bool):
@@ -49,7 +59,7 @@ def _open(data: Optional[Path], read_only: bool):
     from ingest.store import open_store
 
     try:
-        return open_store(data_dir(data), read_only=read_only)
+        return open_store(data_dir(data), read_only=read_only, remote=settings(data).remote_store())
     except StoreError as exc:
         fail(str(exc), 2)
 
@@ -457,19 +467,19 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="interface to lis
     """Serve the SPARQL endpoint, the search API and the web pages (FastAPI + uvicorn)."""
     import uvicorn
 
-    from api.app import Settings, create_app
+    from api.app import create_app
 
     d = data_dir(data)
-    if not os.environ.get("BUDGETKG_STORE") and not (d / "store").exists():
+    config = settings(data, sparql_timeout=sparql_timeout, result_cap=result_cap, sparql_workers=sparql_workers,
+                      sparql_memory_mb=sparql_memory or None,
+                      cors_origins=tuple(o.strip() for o in cors_origins.split(",") if o.strip()))
+    if not config.store_url and not (d / "store").exists():
         fail(f"{d}: no store here yet (run `budgetkg --data {d} ingest PATH...` first)", 2)
     if _index_missing(data):
         fail(f"{d}: no current search index (run `budgetkg --data {d} ingest PATH...` or `budgetkg reindex`)", 2)
     # the store, the index and the model load once, in the app's start-up; a failure there (e.g. the
     # store is held by another process) is logged by uvicorn, which then exits with status 3
-    settings = Settings(data_dir=d, sparql_timeout=sparql_timeout, result_cap=result_cap, sparql_workers=sparql_workers,
-                        sparql_memory_mb=sparql_memory or None,
-                        cors_origins=tuple(o.strip() for o in cors_origins.split(",") if o.strip()))
-    uvicorn.run(create_app(settings),
+    uvicorn.run(create_app(config),
                 host=host, port=port, log_level="info")
 
 

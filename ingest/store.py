@@ -12,7 +12,6 @@ others go in.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -564,11 +563,8 @@ class RemoteEndpoint:
 
 def open_store(data_dir: Path, read_only: bool = False, remote: RemoteEndpoint | None = None) -> GraphStore:
     """The data directory's embedded store, or the remote SPARQL endpoint ``remote`` (see
-    :mod:`ingest.remote`). Without ``remote``, ``$BUDGETKG_STORE`` (and ``_UPDATE``, ``_GSP``) name one:
-    the command line's way; the server passes its settings instead (:class:`api.runtime.Settings`)."""
-    if remote is None and os.environ.get("BUDGETKG_STORE"):
-        remote = RemoteEndpoint(os.environ["BUDGETKG_STORE"], update_url=os.environ.get("BUDGETKG_STORE_UPDATE") or None,
-                                graph_store_url=os.environ.get("BUDGETKG_STORE_GSP") or None)
+    :mod:`ingest.remote`; the command line and the server make it from ``--store`` / ``$BUDGETKG_STORE``
+    in :meth:`api.runtime.Settings.from_env`)."""
     if remote is not None:
         from .remote import SparqlEndpointStore
 

@@ -108,16 +108,17 @@ def remote_ingested(oxigraph_server, tmp_path_factory):
     store.close()
 
 
-def test_open_store_selects_the_remote_endpoint(oxigraph_server, tmp_path, monkeypatch):
+def test_open_store_selects_the_remote_endpoint(oxigraph_server, tmp_path):
+    from api.runtime import Settings
     from ingest.remote import SparqlEndpointStore, update_endpoint
     from ingest.store import OxigraphStore, open_store
 
     assert update_endpoint(oxigraph_server).endswith("/update")
     assert update_endpoint("http://h:8890/sparql") == "http://h:8890/sparql"
     assert update_endpoint("http://h:7200/repositories/kg") == "http://h:7200/repositories/kg/statements"
-    monkeypatch.setenv("BUDGETKG_STORE", oxigraph_server)
-    assert isinstance(open_store(tmp_path, read_only=True), SparqlEndpointStore)
-    monkeypatch.delenv("BUDGETKG_STORE")
+    remote = Settings.from_env(tmp_path, env={"BUDGETKG_STORE": oxigraph_server}).remote_store()
+    assert isinstance(open_store(tmp_path, read_only=True, remote=remote), SparqlEndpointStore)
+    assert Settings.from_env(tmp_path, env={}).remote_store() is None
     assert isinstance(open_store(tmp_path), OxigraphStore)
 
 
