@@ -196,9 +196,6 @@ class Interpretation:
     def as_dict(self) -> dict:
         return {"filters": [f.as_dict() for f in self.filters], "text": self.text, "notes": list(self.notes)}
 
-    def of_kind(self, kind: str) -> list[Filter]:
-        return [f for f in self.filters if f.kind == kind]
-
 
 def _json_num(d: Decimal | None) -> int | float | None:
     if d is None:

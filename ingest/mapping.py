@@ -8,7 +8,6 @@ name …), so re-reading a document yields the same quads.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -138,11 +137,6 @@ class Mapped:
     shared: Graph
     #: classification codes printed, with the names printed for them: (scheme, code) → names
     code_names: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-
-    def fingerprint(self) -> str:
-        """Hash of the document graph's content (sorted N-Triples), to skip unchanged re-ingests."""
-        lines = sorted(self.graph.serialize(format="nt").splitlines())
-        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 class _Mapper:
@@ -629,6 +623,3 @@ def _number_or_text(printed: str | None) -> Literal | None:
         return Literal(Decimal(m.group(1)), datatype=XSD.decimal)
     return Literal(printed.strip())
 
-
-def amount_literal(value: Decimal) -> Literal:
-    return Literal(value, datatype=XSD.decimal)

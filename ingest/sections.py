@@ -73,12 +73,6 @@ def is_title(line: Line) -> bool:
     return bool(t) and len(t) < 60 and bool(PROJECT_TITLE.search(t) or DEPARTMENT_TITLE.search(t) or _FURNITURE.match(t))
 
 
-def cell_mode(lines: list[Line], start: int) -> bool:
-    """One cell per line: the label stands alone on its line and its value on the next."""
-    line = lines[start]
-    return not line.tabbed and len(line.filled) == 1
-
-
 def _project_start(lines: list[Line], i: int) -> bool:
     line = lines[i]
     first = line.filled[0][1].split() if line.filled else []

@@ -1,4 +1,4 @@
-"""The graph store: rdflib's API over Oxigraph (``oxrdflib``), persistent in the data directory.
+"""The graph store: Oxigraph (pyoxigraph), persistent in the data directory.
 
 :class:`GraphStore` is the one small interface the rest of budgetkg talks to, so that a remote
 SPARQL 1.1 endpoint (:class:`ingest.remote.SparqlEndpointStore`) can replace the embedded store.
@@ -405,7 +405,7 @@ class GraphStore(ABC):
 
 
 class OxigraphStore(GraphStore):
-    """Embedded Oxigraph (RocksDB) in ``<data>/store``, used through rdflib's Dataset API."""
+    """Embedded Oxigraph (RocksDB) in ``<data>/store``."""
 
     def __init__(self, path: Path, read_only: bool = False):
         self.path = Path(path)
@@ -427,9 +427,6 @@ class OxigraphStore(GraphStore):
                     f"running on this data directory?). Stop it, or use another --data directory."
                 ) from exc
             raise StoreError(f"{self.path}: cannot open the store ({msg})") from exc
-        from oxrdflib import OxigraphStore as _RdflibStore
-
-        self.dataset = Dataset(store=_RdflibStore(store=inner), default_union=True)
         self.ox: ox.Store = inner
         if not read_only:
             self._ensure_ontology()
@@ -549,7 +546,6 @@ class OxigraphStore(GraphStore):
             self.ox.flush()
             self.ox.optimize()  # compaction: measured 1.7 GB → 0.5 GB after ingesting 5,000 projects
         del self.ox
-        self.dataset = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
