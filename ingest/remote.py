@@ -5,7 +5,7 @@
 Reading uses the SPARQL 1.1 Protocol (POST of URL-encoded ``query=``); results come back as
 pyoxigraph objects (:func:`pyoxigraph.parse_query_results`, :func:`pyoxigraph.parse`), so
 ``store.query`` / ``store.select``, the /sparql serialisers, the checks and the index build work
-unchanged. Writing is the very update the embedded store applies (:func:`ingest.store.document_update`,
+unchanged. Writing is the very update the embedded store applies (:func:`ingest.graphstore.document_update`,
 built by :meth:`GraphStore.commit_many`), POSTed as ``update=``: the server
 applies it as one request — Oxigraph server transactionally.
 
@@ -36,7 +36,7 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 
 from .errors import StoreError
-from .store import GraphStore
+from .graphstore import GraphStore
 
 RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -166,7 +166,7 @@ class SparqlEndpointStore(GraphStore):
     def _write(self, docs: list[tuple[str, list[str]]], shared: list[str], relabel: list, drop: list) -> None:
         if self.graph_store_url is None:
             return super()._write(docs, shared, relabel, drop)
-        from .store import document_update
+        from .graphstore import document_update
 
         if shared or relabel:
             self._update(document_update([], shared, relabel, []))
