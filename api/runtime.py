@@ -61,8 +61,6 @@ class Settings:
         origins = env.get("BUDGETKG_CORS_ORIGINS", "*")
         values: dict[str, Any] = dict(
             data_dir=Path(data_dir or env.get("BUDGETKG_DATA") or "data"),
-            sparql_timeout=number("BUDGETKG_SPARQL_TIMEOUT", float, DEFAULT_SPARQL_TIMEOUT),
-            result_cap=number("BUDGETKG_RESULT_CAP", int, DEFAULT_RESULT_CAP),
             sparql_workers=number("BUDGETKG_SPARQL_WORKERS", int, DEFAULT_SPARQL_WORKERS),
             sparql_memory_mb=memory or None,  # 0: no limit
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
