@@ -18,7 +18,8 @@ from fastapi.concurrency import run_in_threadpool
 from api.errors import ApiError, StrictQueryRoute, error_responses
 from api.models import Code, Indicator, Project, Task, Unit, Units
 from api.readmodel import ids
-from api.readmodel.graph import directory
+from api.readmodel.graph import UNORDERED, Directory, directory
+from api.readmodel.graph import indicators_of as graph_indicators
 from api.readmodel.ids import ID_PATTERN, NOTATION_PATTERN, InvalidIRI, local_id
 from api.runtime import runtime
 from ontology import BKG, ID, PREFIXES
@@ -89,15 +90,15 @@ def has_type(props: dict[str, list[str]], cls: str) -> bool:
 
 # -- shared pieces ----------------------------------------------------------------------------
 
-def unit_ref(store, unit: str | None, chains: dict[str, list[dict]]) -> dict | None:
+def unit_ref(store, unit: str | None, d: Directory) -> dict | None:
+    """A unit with its region chain, from the directory the server read once (no query per unit)."""
     if not unit:
         return None
-    rows = list(store.select(f"SELECT ?name ?r WHERE {{ {iri_term(unit)} rdfs:label ?name . "
-                             f"OPTIONAL {{ {iri_term(unit)} bkg:region ?r }} }} LIMIT 1"))
-    if not rows:
+    u = d.units.get(unit)
+    if u is None:
         return {"iri": unit, "id": local_id(unit), "name": None, "town": None, "regions": []}
-    chain = chains.get(rows[0]["r"], [])
-    return {"iri": unit, "id": local_id(unit), "name": rows[0]["name"], "town": chain[0]["label"] if chain else None,
+    chain = d.chains.get(u.region, []) if u.region else []
+    return {"iri": unit, "id": local_id(unit), "name": u.label, "town": chain[0]["label"] if chain else None,
             "regions": [c["label"] for c in chain], "region": chain[0] if chain else None}
 
 
@@ -133,23 +134,19 @@ def target_value(store, node: str | None) -> dict | None:
 
 
 def indicators_of(store, owner: str) -> list[dict]:
-    out: dict[str, dict] = {}
-    for r in store.select(f"""SELECT ?i ?name ?l1 ?l2 ?annual ?period ?order WHERE {{
-        {iri_term(owner)} bkg:hasIndicator ?i . ?i rdfs:label ?name .
-        OPTIONAL {{ ?i bkg:level1/skos:prefLabel ?l1 }} OPTIONAL {{ ?i bkg:level2/skos:prefLabel ?l2 }}
-        OPTIONAL {{ ?i bkg:annualTarget ?annual }} OPTIONAL {{ ?i bkg:periodTarget ?period }}
-        OPTIONAL {{ ?i bkg:order ?order }} }} ORDER BY ?order ?i"""):
-        out.setdefault(r["i"], {"iri": r["i"], "id": local_id(r["i"]), "name": r["name"], "level1": r["l1"],
-                                "level2": r["l2"], "annual_target": r["annual"], "period_target": r["period"],
-                                "order": integer(r["order"])})
-    return list(out.values())
+    """The indicators of a project or department target as JSON: :func:`api.readmodel.graph.indicators_of`
+    with the API's field names (absent values null)."""
+    return [{"iri": it["iri"], "id": it["id"], "name": it["name"], "level1": it["level1"] or None,
+             "level2": it["level2"] or None, "annual_target": it["annual"] or None, "period_target": it["period"] or None,
+             "order": it["order"] if it["order"] != UNORDERED else None}
+            for it in graph_indicators(store, owner)]
 
 
 async def in_thread(request: Request, fn: Callable, *args):
-    """``fn(store, region chains, *args)`` off the event loop (the chains are read once per server)."""
+    """``fn(store, directory, *args)`` off the event loop (the units and regions are read once per server)."""
     rt = runtime(request)
     d = await run_in_threadpool(directory, rt)
-    return await run_in_threadpool(fn, rt.store, d.chains, *args)
+    return await run_in_threadpool(fn, rt.store, d, *args)
 
 
 def not_found(what: str, key: str) -> ApiError:
@@ -158,11 +155,11 @@ def not_found(what: str, key: str) -> ApiError:
 
 # -- projects, indicators, tasks --------------------------------------------------------------
 
-def project_detail(store, chains, iri: str) -> dict | None:
+def project_detail(store, d, iri: str) -> dict | None:
     p = properties(store, iri)
     if not has_type(p, "Project"):
         return None
-    unit = unit_ref(store, first(p, "bkg:budgetUnit"), chains)
+    unit = unit_ref(store, first(p, "bkg:budgetUnit"), d)
     listed = [{"iri": r["x"], "kind": compact(r["t"]) if r["t"] else None, "name": r["name"], "match_note": r["note"],
                "amount": num(r["amount"])}
               for r in store.select(f"""SELECT ?x ?t ?name ?note ?amount WHERE {{ ?x bkg:refersTo {iri_term(iri)} .
@@ -188,7 +185,7 @@ def project_detail(store, chains, iri: str) -> dict | None:
     }
 
 
-def indicator_detail(store, chains, iri: str) -> dict | None:
+def indicator_detail(store, d, iri: str) -> dict | None:
     p = properties(store, iri)
     if not has_type(p, "PerformanceIndicator"):
         return None
@@ -200,7 +197,7 @@ def indicator_detail(store, chains, iri: str) -> dict | None:
     }} LIMIT 1"""))
     r = rows[0] if rows else {}
     owner = r.get("o") or owner
-    unit = unit_ref(store, r.get("unit"), chains)
+    unit = unit_ref(store, r.get("unit"), d)
     return {
         "iri": iri, "id": local_id(iri), "kind": "indicator", "name": first(p, "rdfs:label"),
         "level1": r.get("l1"), "level2": r.get("l2"),
@@ -215,13 +212,13 @@ def indicator_detail(store, chains, iri: str) -> dict | None:
     }
 
 
-def task_detail(store, chains, iri: str) -> dict | None:
+def task_detail(store, d, iri: str) -> dict | None:
     p = properties(store, iri)
     if not has_type(p, "KeyTask"):
         return None
     target = first(p, "dcterms:isPartOf")
     tp = properties(store, target) if target else {}
-    unit = unit_ref(store, first(p, "bkg:budgetUnit"), chains)
+    unit = unit_ref(store, first(p, "bkg:budgetUnit"), d)
     return {
         "iri": iri, "id": local_id(iri), "kind": "task", "name": first(p, "rdfs:label"),
         "content": first(p, "bkg:content"), "expected_outcome": first(p, "bkg:expectedOutcome"),
@@ -240,7 +237,7 @@ def _per_unit(store, sparql: str) -> dict[str, dict]:
     return {r["u"]: r for r in store.select(sparql)}
 
 
-def unit_summaries(store, chains) -> list[dict]:
+def unit_summaries(store, d) -> list[dict]:
     units = list(store.select("SELECT ?u ?name ?r WHERE { ?u a bkg:BudgetUnit ; rdfs:label ?name . "
                               "OPTIONAL { ?u bkg:region ?r } } ORDER BY ?name"))
     projects = _per_unit(store, "SELECT ?u (COUNT(?p) AS ?n) (SUM(COALESCE(?a, 0)) AS ?total) WHERE { "
@@ -254,7 +251,7 @@ def unit_summaries(store, chains) -> list[dict]:
     out = []
     for u in units:
         iri = u["u"]
-        chain = chains.get(u["r"], [])
+        chain = d.chains.get(u["r"], [])
         years = sorted({int(y) for y in (docs.get(iri, {}).get("years") or "").split(",") if y.isdigit()})
         out.append({
             "iri": iri, "id": local_id(iri), "name": u["name"],
@@ -271,12 +268,12 @@ def unit_summaries(store, chains) -> list[dict]:
     return out
 
 
-def unit_detail(store, chains, iri: str) -> dict | None:
+def unit_detail(store, d, iri: str) -> dict | None:
     p = properties(store, iri)
     if not has_type(p, "BudgetUnit"):
         return None
     u = iri_term(iri)
-    summary = next((x for x in unit_summaries(store, chains) if x["iri"] == iri), {})
+    summary = next((x for x in unit_summaries(store, d) if x["iri"] == iri), {})
     documents = [{"iri": r["d"], "title": r["title"], "file": r["file"], "kind": r["kind"], "year": integer(r["y"])}
                  for r in store.select(f"""SELECT ?d ?title ?file ?kind ?y WHERE {{ ?d a bkg:Document ; bkg:budgetUnit {u} .
                      OPTIONAL {{ ?d dcterms:title ?title }} OPTIONAL {{ ?d bkg:sourceFile ?file }}
@@ -314,7 +311,7 @@ def _concept_refs(store, sparql: str) -> list[dict]:
     return sorted(refs.values(), key=lambda x: (len(x["notation"] or ""), x["notation"] or ""))
 
 
-def code_lines(store, chains, concept: str, limit: int) -> tuple[list[dict], int]:
+def code_lines(store, d, concept: str, limit: int) -> tuple[list[dict], int]:
     c = iri_term(concept)
     rows = list(store.select(f"""SELECT ?l ?amount ?unit ?y ?flow ?scope ?etype ?t ?tnum ?ttitle ?printed ?doc ?file ?start ?end WHERE {{
         ?l bkg:classification {c} . OPTIONAL {{ ?l bkg:amount ?amount }} OPTIONAL {{ ?l bkg:budgetUnit ?unit }}
@@ -329,7 +326,7 @@ def code_lines(store, chains, concept: str, limit: int) -> tuple[list[dict], int
         if r["l"] in seen:
             continue
         if r["unit"] not in units:
-            units[r["unit"]] = unit_ref(store, r["unit"], chains)
+            units[r["unit"]] = unit_ref(store, r["unit"], d)
         unit = units[r["unit"]]
         seen[r["l"]] = {
             "iri": r["l"], "amount": num(r["amount"]), "amount_text": r["amount"], "printed_name": r["printed"],
@@ -352,7 +349,7 @@ def by_unit(lines: list[dict]) -> list[dict]:
     return sorted(out.values(), key=lambda x: -(x["amount"] or 0))
 
 
-def code_detail(store, chains, notation: str, scheme: str | None, limit: int) -> dict | None:
+def code_detail(store, d, notation: str, scheme: str | None, limit: int) -> dict | None:
     rows = _concept_rows(store, notation, scheme)
     concepts = list(dict.fromkeys(r["c"] for r in rows))
     if not concepts:
@@ -368,7 +365,7 @@ def code_detail(store, chains, notation: str, scheme: str | None, limit: int) ->
                                    f"OPTIONAL {{ ?x skos:prefLabel ?l }} OPTIONAL {{ ?x bkg:codeLevel ?lv }} }}")
     children = _concept_refs(store, f"SELECT ?x ?n ?l ?lv WHERE {{ ?x skos:broader {c} ; skos:notation ?n . "
                                     f"OPTIONAL {{ ?x skos:prefLabel ?l }} OPTIONAL {{ ?x bkg:codeLevel ?lv }} }}")
-    lines, total = code_lines(store, chains, r["c"], limit)
+    lines, total = code_lines(store, d, r["c"], limit)
     scheme_key = next((k for k, v in SCHEMES.items() if v == r["scheme"]), compact(r["scheme"]))
     return {"iri": r["c"], "notation": notation, "label": r["label"], "alt_labels": alt, "scheme": scheme_key,
             "level": r["level"], "parents": parents, "children": children,
