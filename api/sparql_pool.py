@@ -14,9 +14,8 @@ never handed out again — a thread may still be reading its pipe, so the next q
 one's answer — it is killed and a replacement is started at once, ahead of the next request; a
 monitor replaces idle workers that died too.
 
-Messages (typed, pickled over a pipe), worker → parent: :class:`Ready` or :class:`StartFailed` once,
-then per job any number of :class:`EmbedRequest` (answered with :class:`Vectors`) and one
-:class:`Done` or :class:`Failed`. Parent → worker: a :class:`Job`, a :class:`Vectors`, or None (stop).
+The messages (typed dataclasses, pickled over a pipe) are in :mod:`api.sparql_messages`, the worker's
+side in :mod:`api.sparql_worker`; this module is the parent's side.
 """
 from __future__ import annotations
 
@@ -25,19 +24,15 @@ import itertools
 import logging
 import multiprocessing as mp
 import os
-import signal
-import sqlite3
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
-from enum import Enum
-from multiprocessing.connection import Connection
 from pathlib import Path
 
-import numpy as np
-
-from api.similarity import EmbeddingDeadline, TextKind
+from api.similarity import EmbeddingDeadline
+from api.sparql_messages import (EmbedRequest, Failed, Failure, Job, MemoryExceeded, Outcome, PoolBusy,  # noqa: F401
+                                 QueryFailed, QueryTimeout, Ready, Vectors, WorkerDied, Done)
+from api.sparql_worker import worker_main
 
 log = logging.getLogger("budgetkg.sparql")
 
@@ -54,211 +49,9 @@ DEFAULT_MEMORY_MB = 2048
 #: modules a new worker starts with already imported: workers are forked from a server process that
 #: loaded them once (``forkserver``), so that a replacement is ready in a fraction of a second rather
 #: than the 1–1.5 s a fresh interpreter needs to import them
-PRELOAD = ["api.sparql_pool", "api.sparql", "api.similarity", "rdflib.plugins.sparql.parser", "ingest.store",
-           "index.embedder"]
-#: longest next-page URL put in a Link header or a result's head (characters)
-MAX_LINK_CHARS = 8000
+PRELOAD = ["api.sparql_pool", "api.sparql_worker", "api.sparql", "api.similarity", "rdflib.plugins.sparql.parser",
+           "ingest.store", "index.embedder"]
 
-
-# -- messages -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Job:
-    """One query for a worker. ``iris_only``: answer the IRIs bound by the first variable of a SELECT
-    (the ``sparql`` filter of /api/search) instead of a serialised result."""
-
-    query: str
-    accept: str | None = None  # the Accept header; negotiated once the query form is known
-    fmt: str | None = None  # an explicit format (format= / output=), wins over accept
-    cap: int = 10_000
-    iris_only: bool = False
-    base: str | None = None  # resolves relative IRIs (the endpoint's URL)
-    default_graphs: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
-    endpoint: str | None = None  # for the next-page link of a cut result
-    dataset_params: tuple[tuple[str, str], ...] = ()  # protocol parameters repeated in that link
-
-
-@dataclass
-class Outcome:
-    body: bytes = b""
-    media: str = ""
-    rows: int | None = None
-    truncated: bool = False
-    iris: list[str] | None = None
-    seconds: float = 0.0
-    form: str = ""
-    next_page: str | None = None
-
-
-@dataclass(frozen=True)
-class Ready:
-    pid: int
-
-
-@dataclass(frozen=True)
-class StartFailed:
-    reason: str
-
-
-@dataclass(frozen=True)
-class EmbedRequest:
-    kind: TextKind
-    texts: list[str]
-
-
-@dataclass(frozen=True)
-class Vectors:
-    vectors: list[np.ndarray | None]
-
-
-@dataclass(frozen=True)
-class Done:
-    outcome: Outcome
-
-
-class Failure(Enum):
-    INVALID = "invalid"  # 400: does not parse, too large or too deep
-    REFUSED = "refused"  # 403: an update, LOAD, SERVICE
-    NOT_ACCEPTABLE = "not acceptable"  # 406: no accepted format carries this form
-    FAILED = "failed"  # the store could not evaluate it
-
-
-@dataclass(frozen=True)
-class Failed:
-    failure: Failure
-    message: str
-
-
-# -- errors the parent raises -------------------------------------------------------------------
-
-class QueryTimeout(Exception):
-    """The query did not finish within the timeout; its worker was killed."""
-
-
-class MemoryExceeded(Exception):
-    """The query's worker grew past the memory limit; it was killed."""
-
-
-class PoolBusy(Exception):
-    """No worker became free within the timeout."""
-
-
-class WorkerDied(Exception):
-    """The worker process ended while running the query."""
-
-
-class QueryFailed(Exception):
-    """The store could not evaluate the query (an error other than a syntax error)."""
-
-
-# -- worker side --------------------------------------------------------------------------------
-
-class WorkerSession:
-    """The worker's side of the pipe while a query runs: embedding requests to the parent."""
-
-    def __init__(self, conn: Connection):
-        self.conn = conn
-
-    def ask(self, kind: TextKind, texts: list[str]) -> list[np.ndarray | None]:
-        self.conn.send(EmbedRequest(kind, texts))
-        reply = self.conn.recv()
-        return reply.vectors if isinstance(reply, Vectors) else [None] * len(texts)
-
-
-def next_page_url(job: Job, info) -> str | None:
-    """The URL of the rows after the first ``cap``, for a query that does not page itself."""
-    from urllib.parse import urlencode
-
-    if job.endpoint is None or info.pages_itself:
-        return None
-    query = f"{job.query}\nLIMIT {job.cap} OFFSET {job.cap}"
-    url = f"{job.endpoint}?{urlencode([('query', query), *job.dataset_params])}"
-    return url if len(url) <= MAX_LINK_CHARS else None
-
-
-def run_job(store, similarity, job: Job) -> Done | Failed:
-    """Execute one job in the worker (on a big stack); the message to send back. A query that calls
-    ``bkg:similarity`` runs twice: first to collect the texts it compares (their vectors are then
-    fetched in one batch), then for its result."""
-    import pyoxigraph as ox
-
-    from api.similarity import TextRecorder
-    from api.sparql import (SIMILARITY_IRI, NotAcceptable, QueryInvalid, QueryRefused, execute, first_variable_iris,
-                            negotiate, prepare, serialize_capped)
-
-    t0 = time.perf_counter()
-    fn = ox.NamedNode(SIMILARITY_IRI)
-    graphs = {"base": job.base, "default_graphs": list(job.default_graphs), "named_graphs": list(job.named_graphs)}
-    try:
-        info = prepare(job.query, job.base)
-        fmt = None if job.iris_only else negotiate(info.form, job.accept, job.fmt)
-        if info.uses_similarity:
-            similarity.queries = {}
-            similarity.load_queries(info.similarity_texts)
-            recorder = TextRecorder()
-            _drain(execute(store, job.query, custom_functions={fn: recorder}, info=info, **graphs))
-            similarity.prefetch(list(recorder.texts))
-        result = execute(store, job.query, custom_functions={fn: similarity}, info=info, **graphs)
-        if fmt is None:
-            return Done(Outcome(iris=first_variable_iris(result), form=info.form, seconds=time.perf_counter() - t0))
-        next_page = next_page_url(job, info)
-        s = serialize_capped(result, fmt, job.cap, next_page)
-        return Done(Outcome(s.body, s.media, s.rows, s.truncated, form=info.form, seconds=time.perf_counter() - t0,
-                            next_page=next_page if s.truncated else None))
-    except QueryInvalid as exc:
-        return Failed(Failure.INVALID, str(exc))
-    except QueryRefused as exc:
-        return Failed(Failure.REFUSED, str(exc))
-    except NotAcceptable as exc:
-        return Failed(Failure.NOT_ACCEPTABLE, str(exc))
-    except (OSError, ValueError, TypeError, RuntimeError, MemoryError, RecursionError, sqlite3.Error) as exc:
-        return Failed(Failure.FAILED, f"{type(exc).__name__}: {exc}")
-
-
-def _drain(result) -> None:
-    """Evaluate a query result completely, discarding it."""
-    if result.form == "ASK":
-        bool(result.value)
-    else:
-        for _ in result.value:
-            pass
-
-
-def worker_main(conn: Connection, data_dir: str, model: str, remote=None) -> None:
-    """Entry point of a worker process: open the store read-only, then answer jobs until EOF."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops its workers
-    from api.similarity import Similarity
-    from api.sparql_check import on_big_stack, prepare
-    from index.embedder import EmbeddingCache
-    from ingest.errors import StoreError
-    from ingest.store import open_store
-
-    def serve() -> None:
-        # opened on the thread that uses them (SQLite connections belong to their thread)
-        try:
-            store = open_store(Path(data_dir), read_only=True, remote=remote)
-            cache = EmbeddingCache(Path(data_dir) / "embeddings.sqlite")
-        except (StoreError, OSError, sqlite3.Error) as exc:
-            conn.send(StartFailed(f"{type(exc).__name__}: {exc}"))
-            return
-        similarity = Similarity(cache, model, WorkerSession(conn).ask)
-        try:
-            prepare("ASK {}")  # loads the parsers before the first real query
-            conn.send(Ready(os.getpid()))
-            while True:
-                try:
-                    job = conn.recv()
-                except (EOFError, OSError):
-                    return
-                if job is None:
-                    return
-                conn.send(run_job(store, similarity, job))
-        finally:
-            cache.close()
-            store.close()
-
-    on_big_stack(serve)
 
 
 # -- parent side --------------------------------------------------------------------------------
