@@ -100,13 +100,22 @@ def directory(rt) -> Directory:
     return rt.once("directory", lambda: Directory(rt.store))
 
 
+def documents(store, pattern: str) -> list[dict]:
+    """The documents ``?d`` bound by a graph pattern, read in one query (title, file, kind, year)."""
+    out: dict[str, dict] = OrderedDict()
+    for r in store.select(f"""SELECT ?d ?title ?label ?file ?kind ?year WHERE {{ {pattern}
+        OPTIONAL {{ ?d dcterms:title ?title }} OPTIONAL {{ ?d rdfs:label ?label }} OPTIONAL {{ ?d bkg:sourceFile ?file }}
+        OPTIONAL {{ ?d bkg:documentKind ?kind }} OPTIONAL {{ ?d bkg:fiscalYear ?year }} }}"""):
+        out.setdefault(r["d"], {"iri": r["d"], "title": r["title"] or r["label"] or local_id(r["d"]), "label": r["label"],
+                                "file": r["file"], "kind": r["kind"], "year": r["year"]})
+    return list(out.values())
+
+
 def document_ref(store, iri: str | None) -> dict | None:
     if not iri:
         return None
-    p = props(store, iri)
-    return {"iri": iri, "title": one(p, DCT_TITLE) or one(p, RDFS_LABEL) or local_id(iri),
-            "label": one(p, RDFS_LABEL), "file": one(p, "sourceFile"), "kind": one(p, "documentKind"),
-            "year": one(p, "fiscalYear")}
+    found = documents(store, f"VALUES ?d {{ {iri_term(iri)} }}")
+    return found[0] if found else {"iri": iri, "title": local_id(iri), "label": None, "file": None, "kind": None, "year": None}
 
 
 def provenance(store, p: dict[str, list[str]]) -> dict:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.readmodel.budget import functional_classes_of, unit_budget_lines
-from api.readmodel.graph import directory, document_ref
+from api.readmodel.graph import directory, documents
 from api.readmodel.ids import ID_RE, iri_term, minted
 from api.readmodel.years import compare_years
 from api.runtime import runtime
@@ -37,8 +37,7 @@ def unit_page(request: Request, id: str):
     targets = [{"iri": r["t"], "name": r["l"], "year": r["y"]} for r in store.select(f"""
         SELECT ?t ?l ?y WHERE {{ ?t a bkg:DepartmentTarget ; bkg:budgetUnit {iri_term(iri)} ; rdfs:label ?l .
         OPTIONAL {{ ?t bkg:fiscalYear ?y }} }} ORDER BY DESC(?y)""")]
-    docs = [document_ref(store, r["d"]) for r in store.select(
-        f"SELECT ?d WHERE {{ ?d a bkg:Document ; bkg:budgetUnit {iri_term(iri)} }}")]
+    docs = documents(store, f"?d a bkg:Document ; bkg:budgetUnit {iri_term(iri)} .")
     docs.sort(key=lambda d: (d["year"] or "", d["title"]), reverse=True)
     tables = unit_budget_lines(store, iri)
     fc = functional_classes_of(store, iri)
