@@ -8,3 +8,7 @@ FUND_SCOPES = {"all": "全部资金", "general-public-budget": "一般公共预�
                "state-capital": "国有资本经营预算", "fiscal-appropriation": "财政拨款"}
 EXPENDITURE_TYPES = {"all": "合计", "basic": "基本支出", "project": "项目支出", "running": "机关运行经费"}
 FLOWS = {"expenditure": "支出", "income": "收入"}
+
+BKG = "https://w3id.org/budgetkg/def#"
+#: the two classification code lists (支出功能分类、支出经济分类) by the names URLs use
+SCHEME_IRIS = {"functional": BKG + "FunctionalClassification", "economic": BKG + "EconomicClassification"}

@@ -20,13 +20,14 @@ from api.models import Code, Indicator, Project, Task, Unit, Units
 from api.readmodel import ids
 from api.readmodel.graph import UNORDERED, Directory, directory
 from api.readmodel.graph import indicators_of as graph_indicators
+from api.readmodel.labels import SCHEME_IRIS
 from api.readmodel.ids import ID_PATTERN, NOTATION_PATTERN, InvalidIRI, local_id
 from api.runtime import runtime
 from ontology import BKG, ID, PREFIXES
 
 router = APIRouter(route_class=StrictQueryRoute, tags=["资源 Resources"])
 
-SCHEMES = {"functional": str(BKG.FunctionalClassification), "economic": str(BKG.EconomicClassification)}
+SCHEMES = SCHEME_IRIS
 MAX_LINES = 1000
 
 IdPath = Path(..., pattern=ID_PATTERN, description="IRI 的最后一段，如 a5607415adf71490")

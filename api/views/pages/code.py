@@ -10,14 +10,12 @@ from fastapi.responses import HTMLResponse
 from api.readmodel.budget import UNIT_BUDGET
 from api.readmodel.graph import directory, short_unit
 from api.readmodel.ids import NOTATION_RE, iri_term, local_id
-from api.readmodel.labels import EXPENDITURE_TYPES, FLOWS, FUND_SCOPES
+from api.readmodel.labels import EXPENDITURE_TYPES, FLOWS, FUND_SCOPES, SCHEME_IRIS
 from api.runtime import runtime
 from api.templating import not_found, render, wan
 
 router = APIRouter(include_in_schema=False)
 
-BKG = "https://w3id.org/budgetkg/def#"
-SCHEME_IRIS = {"functional": BKG + "FunctionalClassification", "economic": BKG + "EconomicClassification"}
 #: budget lines listed on a code page at most
 MAX_CODE_LINES = 2000
 
