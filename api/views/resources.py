@@ -20,14 +20,13 @@ from api.models import Code, Indicator, Project, Task, Unit, Units
 from api.readmodel import ids
 from api.readmodel.graph import UNORDERED, Directory, directory
 from api.readmodel.graph import indicators_of as graph_indicators
-from api.readmodel.labels import SCHEME_IRIS
+from api.readmodel.codes import broader, concepts, narrower
 from api.readmodel.ids import ID_PATTERN, NOTATION_PATTERN, InvalidIRI, local_id
 from api.runtime import runtime
 from ontology import BKG, ID, PREFIXES
 
 router = APIRouter(route_class=StrictQueryRoute, tags=["资源 Resources"])
 
-SCHEMES = SCHEME_IRIS
 MAX_LINES = 1000
 
 IdPath = Path(..., pattern=ID_PATTERN, description="IRI 的最后一段，如 a5607415adf71490")
@@ -299,19 +298,6 @@ def unit_detail(store, d, iri: str) -> dict | None:
 
 # -- classification codes ---------------------------------------------------------------------
 
-def _concept_rows(store, notation: str, scheme: str | None) -> list[dict]:
-    scheme_filter = f"FILTER(?scheme = <{SCHEMES[scheme]}>)" if scheme else ""
-    return list(store.select(f"""SELECT ?c ?scheme ?label ?level WHERE {{ ?c skos:notation "{notation}" ; skos:inScheme ?scheme .
-        OPTIONAL {{ ?c skos:prefLabel ?label }} OPTIONAL {{ ?c bkg:codeLevel ?level }} {scheme_filter} }}"""))
-
-
-def _concept_refs(store, sparql: str) -> list[dict]:
-    refs: dict[str, dict] = {}
-    for r in store.select(sparql):
-        refs.setdefault(r["x"], {"iri": r["x"], "notation": r["n"], "label": r["l"], "level": r.get("lv")})
-    return sorted(refs.values(), key=lambda x: (len(x["notation"] or ""), x["notation"] or ""))
-
-
 def code_lines(store, d, concept: str, limit: int) -> tuple[list[dict], int]:
     c = iri_term(concept)
     rows = list(store.select(f"""SELECT ?l ?amount ?unit ?y ?flow ?scope ?etype ?t ?tnum ?ttitle ?printed ?doc ?file ?start ?end WHERE {{
@@ -351,24 +337,19 @@ def by_unit(lines: list[dict]) -> list[dict]:
 
 
 def code_detail(store, d, notation: str, scheme: str | None, limit: int) -> dict | None:
-    rows = _concept_rows(store, notation, scheme)
-    concepts = list(dict.fromkeys(r["c"] for r in rows))
-    if not concepts:
+    found = concepts(store, notation, scheme)
+    if not found:
         return None
-    if len(concepts) > 1:
-        options = ", ".join(sorted({compact(r["scheme"]) for r in rows}))
+    if len(found) > 1:
+        options = ", ".join(sorted(c["scheme"] for c in found))
         raise ApiError(409, "科目编码不唯一 ambiguous code",
                        f"{notation} is in several schemes ({options}); add scheme=functional or scheme=economic")
-    r = rows[0]
-    c = iri_term(r["c"])
+    r = found[0]
+    c = iri_term(r["iri"])
     alt = [x["a"] for x in store.select(f"SELECT ?a WHERE {{ {c} skos:altLabel ?a }} ORDER BY ?a")]
-    parents = _concept_refs(store, f"SELECT ?x ?n ?l ?lv WHERE {{ {c} skos:broader+ ?x . ?x skos:notation ?n . "
-                                   f"OPTIONAL {{ ?x skos:prefLabel ?l }} OPTIONAL {{ ?x bkg:codeLevel ?lv }} }}")
-    children = _concept_refs(store, f"SELECT ?x ?n ?l ?lv WHERE {{ ?x skos:broader {c} ; skos:notation ?n . "
-                                    f"OPTIONAL {{ ?x skos:prefLabel ?l }} OPTIONAL {{ ?x bkg:codeLevel ?lv }} }}")
-    lines, total = code_lines(store, d, r["c"], limit)
-    scheme_key = next((k for k, v in SCHEMES.items() if v == r["scheme"]), compact(r["scheme"]))
-    return {"iri": r["c"], "notation": notation, "label": r["label"], "alt_labels": alt, "scheme": scheme_key,
+    parents, children = broader(store, r["iri"]), narrower(store, r["iri"])
+    lines, total = code_lines(store, d, r["iri"], limit)
+    return {"iri": r["iri"], "notation": notation, "label": r["label"], "alt_labels": alt, "scheme": r["scheme"],
             "level": r["level"], "parents": parents, "children": children,
             "by_unit": by_unit(lines), "line_count": total, "lines": lines, "lines_truncated": total > len(lines)}
 

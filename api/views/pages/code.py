@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.readmodel.budget import UNIT_BUDGET
+from api.readmodel.codes import broader, concepts
 from api.readmodel.graph import directory, short_unit
 from api.readmodel.ids import NOTATION_RE, iri_term, local_id
-from api.readmodel.labels import EXPENDITURE_TYPES, FLOWS, FUND_SCOPES, SCHEME_IRIS
+from api.readmodel.labels import EXPENDITURE_TYPES, FLOWS, FUND_SCOPES
 from api.runtime import runtime
 from api.templating import not_found, render, wan
 
@@ -20,41 +21,20 @@ router = APIRouter(include_in_schema=False)
 MAX_CODE_LINES = 2000
 
 
-def broader_chain(store, iri: str) -> list[dict]:
-    """The codes above one (类 › 款), top first, in one query."""
-    refs: dict[str, dict] = {}
-    for r in store.select(f"""SELECT ?x ?n ?l ?lev WHERE {{ {iri_term(iri)} skos:broader+ ?x . ?x skos:notation ?n .
-        OPTIONAL {{ ?x skos:prefLabel ?l }} OPTIONAL {{ ?x bkg:codeLevel ?lev }} }}"""):
-        refs.setdefault(r["x"], {"iri": r["x"], "notation": r["n"], "label": r["l"], "level": r["lev"]})
-    return sorted(refs.values(), key=lambda x: (len(x["notation"]), x["notation"]))
-
-
-def concept_of(store, notation: str, scheme: str | None) -> list[dict]:
-    flt = f"FILTER(?s = <{SCHEME_IRIS[scheme]}>)" if scheme in SCHEME_IRIS else \
-        "FILTER(?s IN (bkg:FunctionalClassification, bkg:EconomicClassification))"
-    out: dict[str, dict] = {}
-    for r in store.select(f"""
-        SELECT ?c ?s ?l ?lev WHERE {{ ?c skos:notation "{notation}" ; skos:inScheme ?s . {flt}
-          OPTIONAL {{ ?c skos:prefLabel ?l }} OPTIONAL {{ ?c bkg:codeLevel ?lev }} }}"""):
-        out.setdefault(r["c"], {"iri": r["c"], "notation": notation, "label": r["l"], "level": r["lev"],
-                                "scheme": "functional" if r["s"].endswith("FunctionalClassification") else "economic"})
-    return list(out.values())
-
-
 @router.get("/code/{notation}", response_class=HTMLResponse)
 def code_page(request: Request, notation: str, scheme: str = ""):
     if not NOTATION_RE.match(notation):
         return not_found(request, "科目", notation)
     rt = runtime(request)
     store, d = rt.store, directory(rt)
-    concepts = concept_of(store, notation, scheme or None)
-    if not concepts:
+    found = concepts(store, notation, scheme or None)
+    if not found:
         return not_found(request, "科目", notation)
-    if len(concepts) > 1:
-        return render(request, "code_choice.html", concepts=concepts, notation=notation, title=f"科目 {notation}")
-    c = concepts[0]
+    if len(found) > 1:
+        return render(request, "code_choice.html", concepts=found, notation=notation, title=f"科目 {notation}")
+    c = found[0]
     iri = c["iri"]
-    chain = broader_chain(store, iri)
+    chain = broader(store, iri)
     narrower = []
     for r in store.select(f"""
         SELECT ?n ?l (COUNT(DISTINCT ?line) AS ?k) WHERE {{ ?x skos:broader {iri_term(iri)} ; skos:notation ?n .
