@@ -12,8 +12,11 @@ import pyoxigraph as ox
 from ontology import BKG
 
 from .errors import StoreError
-from .graphstore import BATCH_TRIPLES, GraphStore, document_update  # noqa: F401  (the names callers import from here)
+from .graphstore import BATCH_TRIPLES, GraphStore, document_update
 from .mapping import SHARED_GRAPH
+
+#: what callers import from here (the interface and the updates live in ingest.graphstore)
+__all__ = ["BATCH_TRIPLES", "GraphStore", "OxigraphStore", "RemoteEndpoint", "document_update", "open_store"]
 
 
 class OxigraphStore(GraphStore):
