@@ -107,7 +107,7 @@ def documents(store, pattern: str) -> list[dict]:
         OPTIONAL {{ ?d dcterms:title ?title }} OPTIONAL {{ ?d rdfs:label ?label }} OPTIONAL {{ ?d bkg:sourceFile ?file }}
         OPTIONAL {{ ?d bkg:documentKind ?kind }} OPTIONAL {{ ?d bkg:fiscalYear ?year }} }}"""):
         out.setdefault(r["d"], {"iri": r["d"], "title": r["title"] or r["label"] or local_id(r["d"]), "label": r["label"],
-                                "file": r["file"], "kind": r["kind"], "year": r["year"]})
+                                "file": r["file"], "kind": r["kind"], "year": r["year"], "title_printed": r["title"]})
     return list(out.values())
 
 
@@ -115,7 +115,12 @@ def document_ref(store, iri: str | None) -> dict | None:
     if not iri:
         return None
     found = documents(store, f"VALUES ?d {{ {iri_term(iri)} }}")
-    return found[0] if found else {"iri": iri, "title": local_id(iri), "label": None, "file": None, "kind": None, "year": None}
+    return found[0] if found else unknown_document(iri)
+
+
+def unknown_document(iri: str) -> dict:
+    """A document the graph says nothing about, named by its id."""
+    return {"iri": iri, "title": local_id(iri), "label": None, "file": None, "kind": None, "year": None, "title_printed": None}
 
 
 def provenance(store, p: dict[str, list[str]]) -> dict:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 
-from api.readmodel.graph import RDFS_LABEL, UNORDERED, Directory, document_ref, indicators_of, one, provenance, typed_props
+from api.readmodel.graph import (BKG, RDFS_LABEL, UNORDERED, Directory, UnitRef, documents, indicators_of, one,
+                                 typed_props, unknown_document)
 from api.readmodel.ids import iri_term, local_id
 
 #: the end year tables print for a long-term (长期) project
@@ -20,38 +22,72 @@ def year_span(start, end, open_ended) -> str:
     return f"{start or end}年"
 
 
-def project_detail(store, d: Directory, iri: str) -> dict | None:
-    """A project (项目绩效目标表) as its page shows it: unit, amounts, funds, goals, indicators, source, and
-    the entries of 重点项目 lists and 项目经费情况说明 that refer to it."""
+#: what refers to a project, as the project page names it
+MENTION_KINDS = {BKG + "KeyProjectEntry": "重点项目条目", BKG + "ProjectDescription": "项目经费情况说明"}
+
+
+@dataclass
+class ProjectRecord:
+    """A project (项目绩效目标表) read once — its properties, unit, indicators, source document and the
+    entries that refer to it (bkg:refersTo) — which the project page and ``/api/projects`` both render."""
+
+    iri: str
+    props: dict[str, list[str]]
+    unit: UnitRef | None
+    indicators: list[dict]
+    references: list[dict]  # one row per (entry, bkg: type): iri, type, name, note, amount, printed, amount_unit, doc, line
+    documents: dict[str, dict]  # the source document and the references' documents, by IRI
+
+    def one(self, key: str) -> str | None:
+        return one(self.props, key)
+
+    def document(self, iri: str | None) -> dict | None:
+        return None if not iri else self.documents.get(iri) or unknown_document(iri)
+
+
+def read_project(store, d: Directory, iri: str) -> ProjectRecord | None:
+    """The :class:`ProjectRecord` of ``iri`` in four queries; None when it is not a project."""
     p = typed_props(store, iri, "Project")
     if p is None:
         return None
-    unit = d.unit(one(p, "budgetUnit"))
-    mentions = []
-    for r in store.select(f"""
-        SELECT ?e ?t ?l ?a ?ap ?au ?note ?doc ?ls WHERE {{
-          ?e bkg:refersTo {iri_term(iri)} ; a ?t .
-          FILTER(?t IN (bkg:KeyProjectEntry, bkg:ProjectDescription))
-          OPTIONAL {{ ?e rdfs:label ?l }} OPTIONAL {{ ?e bkg:amount ?a }} OPTIONAL {{ ?e bkg:amountPrinted ?ap }}
-          OPTIONAL {{ ?e bkg:amountUnit ?au }} OPTIONAL {{ ?e bkg:matchNote ?note }}
-          OPTIONAL {{ ?e bkg:sourceDocument ?doc }} OPTIONAL {{ ?e bkg:lineStart ?ls }}
-        }}"""):
-        mentions.append({"kind": "重点项目条目" if r["t"].endswith("KeyProjectEntry") else "项目经费情况说明",
-                         "label": r["l"], "amount": r["a"], "printed": r["ap"], "unit": r["au"],
-                         "note": r["note"], "line": r["ls"], "document": document_ref(store, r["doc"])})
+    refs = [{"iri": r["x"], "type": r["t"], "name": r["name"], "note": r["note"], "amount": r["amount"],
+             "printed": r["printed"], "amount_unit": r["au"], "doc": r["doc"], "line": r["ls"]}
+            for r in store.select(f"""SELECT ?x ?t ?name ?note ?amount ?printed ?au ?doc ?ls WHERE {{
+                ?x bkg:refersTo {iri_term(iri)} .
+                OPTIONAL {{ ?x a ?t FILTER(STRSTARTS(STR(?t), STR(bkg:))) }} OPTIONAL {{ ?x rdfs:label ?name }}
+                OPTIONAL {{ ?x bkg:matchNote ?note }} OPTIONAL {{ ?x bkg:amount ?amount }}
+                OPTIONAL {{ ?x bkg:amountPrinted ?printed }} OPTIONAL {{ ?x bkg:amountUnit ?au }}
+                OPTIONAL {{ ?x bkg:sourceDocument ?doc }} OPTIONAL {{ ?x bkg:lineStart ?ls }} }}""")]
+    wanted = {x for x in [one(p, "sourceDocument"), *(r["doc"] for r in refs)] if x}
+    docs = {x["iri"]: x for x in documents(store, f"VALUES ?d {{ {' '.join(iri_term(x) for x in sorted(wanted))} }}")} \
+        if wanted else {}
+    return ProjectRecord(iri, p, d.unit(one(p, "budgetUnit")), indicators_of(store, iri), refs, docs)
+
+
+def project_detail(store, d: Directory, iri: str) -> dict | None:
+    """A project as its page shows it: unit, amounts, funds, goals, indicators, source, and the entries of
+    重点项目 lists and 项目经费情况说明 that refer to it."""
+    rec = read_project(store, d, iri)
+    if rec is None:
+        return None
+    one_ = rec.one
+    mentions = [{"kind": MENTION_KINDS[r["type"]], "label": r["name"], "amount": r["amount"], "printed": r["printed"],
+                 "unit": r["amount_unit"], "note": r["note"], "line": r["line"], "document": rec.document(r["doc"])}
+                for r in rec.references if r["type"] in MENTION_KINDS]
     return {
-        "iri": iri, "id": local_id(iri), "name": one(p, RDFS_LABEL) or local_id(iri), "unit": unit,
-        "year": one(p, "fiscalYear"), "type": one(p, "projectType"), "level": one(p, "projectLevel"),
-        "department": one(p, "competentDepartment"), "implementing": one(p, "implementingUnit"),
-        "period": one(p, "periodText") or year_span(one(p, "startYear"), one(p, "endYear"), one(p, "openEnded")),
-        "amount": one(p, "amount"), "amount_printed": one(p, "amountPrinted"), "amount_unit": one(p, "amountUnit"),
-        "funds": [(label, one(p, key)) for key, label in (("totalFunds", "项目资金总额"),
-                                                          ("currentYearAppropriation", "当年财政拨款"),
-                                                          ("carryOver", "上年结转资金"), ("otherFunds", "其他资金"))
-                  if one(p, key)],
-        "basis": one(p, "basis"), "summary": one(p, "summary"),
-        "overall_goal": one(p, "overallGoal"), "annual_goal": one(p, "annualGoal"),
-        "indicators": indicators_of(store, iri), "source": provenance(store, p), "mentions": mentions,
+        "iri": iri, "id": local_id(iri), "name": one_(RDFS_LABEL) or local_id(iri), "unit": rec.unit,
+        "year": one_("fiscalYear"), "type": one_("projectType"), "level": one_("projectLevel"),
+        "department": one_("competentDepartment"), "implementing": one_("implementingUnit"),
+        "period": one_("periodText") or year_span(one_("startYear"), one_("endYear"), one_("openEnded")),
+        "amount": one_("amount"), "amount_printed": one_("amountPrinted"), "amount_unit": one_("amountUnit"),
+        "funds": [(label, one_(key)) for key, label in (("totalFunds", "项目资金总额"),
+                                                        ("currentYearAppropriation", "当年财政拨款"),
+                                                        ("carryOver", "上年结转资金"), ("otherFunds", "其他资金"))
+                  if one_(key)],
+        "basis": one_("basis"), "summary": one_("summary"),
+        "overall_goal": one_("overallGoal"), "annual_goal": one_("annualGoal"),
+        "indicators": rec.indicators, "mentions": mentions,
+        "source": {"document": rec.document(one_("sourceDocument")), "start": one_("lineStart"), "end": one_("lineEnd")},
     }
 
 

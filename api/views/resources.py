@@ -21,6 +21,8 @@ from api.readmodel import ids
 from api.readmodel.graph import UNORDERED, Directory, directory
 from api.readmodel.graph import indicators_of as graph_indicators
 from api.readmodel.codes import broader, concepts, narrower
+from api.readmodel.graph import RDFS_LABEL
+from api.readmodel.projects import read_project
 from api.readmodel.ids import ID_PATTERN, NOTATION_PATTERN, InvalidIRI, local_id
 from api.runtime import runtime
 from ontology import BKG, ID, PREFIXES
@@ -133,13 +135,16 @@ def target_value(store, node: str | None) -> dict | None:
             "unit": first(p, "schema:unitText"), "raw": first(p, "bkg:raw")}
 
 
+def indicator_json(it: dict) -> dict:
+    """An indicator row of the read model (:func:`api.readmodel.graph.indicators_of`) with the API's field
+    names (absent values null)."""
+    return {"iri": it["iri"], "id": it["id"], "name": it["name"], "level1": it["level1"] or None,
+            "level2": it["level2"] or None, "annual_target": it["annual"] or None, "period_target": it["period"] or None,
+            "order": it["order"] if it["order"] != UNORDERED else None}
+
+
 def indicators_of(store, owner: str) -> list[dict]:
-    """The indicators of a project or department target as JSON: :func:`api.readmodel.graph.indicators_of`
-    with the API's field names (absent values null)."""
-    return [{"iri": it["iri"], "id": it["id"], "name": it["name"], "level1": it["level1"] or None,
-             "level2": it["level2"] or None, "annual_target": it["annual"] or None, "period_target": it["period"] or None,
-             "order": it["order"] if it["order"] != UNORDERED else None}
-            for it in graph_indicators(store, owner)]
+    return [indicator_json(it) for it in graph_indicators(store, owner)]
 
 
 async def in_thread(request: Request, fn: Callable, *args):
@@ -156,31 +161,34 @@ def not_found(what: str, key: str) -> ApiError:
 # -- projects, indicators, tasks --------------------------------------------------------------
 
 def project_detail(store, d, iri: str) -> dict | None:
-    p = properties(store, iri)
-    if not has_type(p, "Project"):
+    """The JSON of a project: the read model's :class:`~api.readmodel.projects.ProjectRecord`, with the API's
+    field names and types (numbers as floats beside their exact text)."""
+    rec = read_project(store, d, iri)
+    if rec is None:
         return None
-    unit = unit_ref(store, first(p, "bkg:budgetUnit"), d)
-    listed = [{"iri": r["x"], "kind": compact(r["t"]) if r["t"] else None, "name": r["name"], "match_note": r["note"],
-               "amount": num(r["amount"])}
-              for r in store.select(f"""SELECT ?x ?t ?name ?note ?amount WHERE {{ ?x bkg:refersTo {iri_term(iri)} .
-                  OPTIONAL {{ ?x a ?t FILTER(STRSTARTS(STR(?t), STR(bkg:))) }} OPTIONAL {{ ?x rdfs:label ?name }}
-                  OPTIONAL {{ ?x bkg:matchNote ?note }}
-                  OPTIONAL {{ ?x bkg:amount ?amount }} }}""")]
+    one = rec.one
+    unit = unit_ref(store, one("budgetUnit"), d)
+    listed = [{"iri": r["iri"], "kind": compact(r["type"]) if r["type"] else None, "name": r["name"],
+               "match_note": r["note"], "amount": num(r["amount"])} for r in rec.references]
+    doc = rec.document(one("sourceDocument"))
+    start, end = integer(one("lineStart")), integer(one("lineEnd"))
     return {
-        "iri": iri, "id": local_id(iri), "kind": "project", "name": first(p, "rdfs:label"),
-        "unit": unit, "town": unit["town"] if unit else None, "year": integer(first(p, "bkg:fiscalYear")),
-        **amount_fields(p),
-        "type": first(p, "bkg:projectType"), "level": first(p, "bkg:projectLevel"),
-        "competent_department": first(p, "bkg:competentDepartment"),
-        "implementing_unit": first(p, "bkg:implementingUnit"),
-        "period": {"start": integer(first(p, "bkg:startYear")), "end": integer(first(p, "bkg:endYear")),
-                   "open_ended": boolean(first(p, "bkg:openEnded")), "text": first(p, "bkg:periodText")},
-        "funds": {"total": num(first(p, "bkg:totalFunds")), "current_year": num(first(p, "bkg:currentYearAppropriation")),
-                  "carry_over": num(first(p, "bkg:carryOver")), "other": num(first(p, "bkg:otherFunds"))},
-        "goals": {"overall": first(p, "bkg:overallGoal"), "annual": first(p, "bkg:annualGoal")},
-        "summary": first(p, "bkg:summary"), "basis": first(p, "bkg:basis"),
-        "indicators": indicators_of(store, iri),
-        "document": document_ref(store, first(p, "bkg:sourceDocument"), p),
+        "iri": iri, "id": local_id(iri), "kind": "project", "name": one(RDFS_LABEL),
+        "unit": unit, "town": unit["town"] if unit else None, "year": integer(one("fiscalYear")),
+        "amount": num(one("amount")), "amount_text": one("amount"), "amount_printed": one("amountPrinted"),
+        "amount_unit": one("amountUnit"),
+        "type": one("projectType"), "level": one("projectLevel"),
+        "competent_department": one("competentDepartment"), "implementing_unit": one("implementingUnit"),
+        "period": {"start": integer(one("startYear")), "end": integer(one("endYear")),
+                   "open_ended": boolean(one("openEnded")), "text": one("periodText")},
+        "funds": {"total": num(one("totalFunds")), "current_year": num(one("currentYearAppropriation")),
+                  "carry_over": num(one("carryOver")), "other": num(one("otherFunds"))},
+        "goals": {"overall": one("overallGoal"), "annual": one("annualGoal")},
+        "summary": one("summary"), "basis": one("basis"),
+        "indicators": [indicator_json(it) for it in rec.indicators],
+        "document": {"iri": doc["iri"], "title": doc["title_printed"], "label": doc["label"], "file": doc["file"],
+                     "kind": doc["kind"], "year": integer(doc["year"]),
+                     "lines": [start, end] if start is not None else None} if doc else None,
         "listed_as": sorted({x["iri"]: x for x in listed}.values(), key=lambda x: x["iri"]),
     }
 
