@@ -22,6 +22,7 @@ from api.readmodel.graph import UNORDERED, Directory, directory
 from api.readmodel.graph import indicators_of as graph_indicators
 from api.readmodel.codes import broader, concepts, narrower
 from api.readmodel.graph import RDFS_LABEL
+from api.readmodel.graph import document_ref as graph_document
 from api.readmodel.projects import read_project
 from api.readmodel.ids import ID_PATTERN, NOTATION_PATTERN, InvalidIRI, local_id
 from api.runtime import runtime
@@ -104,20 +105,20 @@ def unit_ref(store, unit: str | None, d: Directory) -> dict | None:
             "regions": [c["label"] for c in chain], "region": chain[0] if chain else None}
 
 
-def document_ref(store, doc: str | None, props: dict[str, list[str]] | None = None) -> dict | None:
+def document_json(doc: dict | None, start: int | None, end: int | None) -> dict | None:
+    """A document of the read model (:func:`api.readmodel.graph.documents`) as the API gives it, with the
+    lines a resource was read from."""
+    if doc is None:
+        return None
+    return {"iri": doc["iri"], "title": doc["title_printed"], "label": doc["label"], "file": doc["file"],
+            "kind": doc["kind"], "year": integer(doc["year"]), "lines": [start, end] if start is not None else None}
+
+
+def document_ref(store, doc: str | None, props: dict[str, list[str]]) -> dict | None:
+    """The document a resource (its compacted ``props``) was read from."""
     if not doc:
         return None
-    rows = list(store.select(f"""SELECT ?title ?label ?file ?kind ?year WHERE {{
-        OPTIONAL {{ {iri_term(doc)} dcterms:title ?title }} OPTIONAL {{ {iri_term(doc)} rdfs:label ?label }}
-        OPTIONAL {{ {iri_term(doc)} bkg:sourceFile ?file }} OPTIONAL {{ {iri_term(doc)} bkg:documentKind ?kind }}
-        OPTIONAL {{ {iri_term(doc)} bkg:fiscalYear ?year }} }} LIMIT 1"""))
-    r = rows[0] if rows else {}
-    out = {"iri": doc, "title": r.get("title"), "label": r.get("label"), "file": r.get("file"), "kind": r.get("kind"),
-           "year": integer(r.get("year"))}
-    if props is not None:
-        start, end = integer(first(props, "bkg:lineStart")), integer(first(props, "bkg:lineEnd"))
-        out["lines"] = [start, end] if start is not None else None
-    return out
+    return document_json(graph_document(store, doc), integer(first(props, "bkg:lineStart")), integer(first(props, "bkg:lineEnd")))
 
 
 def amount_fields(props: dict[str, list[str]]) -> dict:
@@ -186,9 +187,7 @@ def project_detail(store, d, iri: str) -> dict | None:
         "goals": {"overall": one("overallGoal"), "annual": one("annualGoal")},
         "summary": one("summary"), "basis": one("basis"),
         "indicators": [indicator_json(it) for it in rec.indicators],
-        "document": {"iri": doc["iri"], "title": doc["title_printed"], "label": doc["label"], "file": doc["file"],
-                     "kind": doc["kind"], "year": integer(doc["year"]),
-                     "lines": [start, end] if start is not None else None} if doc else None,
+        "document": document_json(doc, start, end),
         "listed_as": sorted({x["iri"]: x for x in listed}.values(), key=lambda x: x["iri"]),
     }
 
