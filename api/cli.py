@@ -89,24 +89,35 @@ def ingest(paths: list[Path] = typer.Argument(..., help="files or folders (recur
             typer.echo(f"{o.status:9} {display_path(o.path)} ({', '.join(parts)})")
             for w in o.warnings:
                 typer.echo(f"  note: {w}")
-    if not no_index and any(o.status in ("added", "replaced") for o in outcomes) or (not no_index and _index_missing(data)):
-        _update_index(data)
+    if not no_index:
+        # rebuilt when documents changed, and also when every document is unchanged but the index is
+        # not of this store (an earlier ingest killed while building it, a --no-index run)
+        _update_index(data, only_if_stale=not any(o.status in ("added", "replaced") for o in outcomes))
     raise typer.Exit(1 if failed else 0)
 
 
-def _index_missing(data: Optional[Path]) -> bool:
-    try:
-        from index.build import index_is_current
-    except ImportError:  # pragma: no cover - the index layer ships with the package
-        return False
-    return not index_is_current(data_dir(data))
-
-
-def _update_index(data: Optional[Path]) -> None:
-    from index.build import build_index
+def _index_state(data: Optional[Path]):
+    """How the data directory's index compares with its store (:class:`index.manifest.IndexState`)."""
+    from index.manifest import index_state
 
     store = _open(data, read_only=True)
     try:
+        return index_state(data_dir(data), store)
+    finally:
+        store.close()
+
+
+def _update_index(data: Optional[Path], only_if_stale: bool = False) -> None:
+    from index.build import build_index
+    from index.manifest import index_state
+
+    store = _open(data, read_only=True)
+    try:
+        if only_if_stale:
+            state = index_state(data_dir(data), store)
+            if state.fresh:
+                return
+            typer.echo(f"{state.describe()}: rebuilding it", err=True)
         stats = build_index(data_dir(data), store, log=lambda m: typer.echo(m, err=True))
     finally:
         store.close()
@@ -462,8 +473,11 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="interface to lis
     d = data_dir(data)
     if not os.environ.get("BUDGETKG_STORE") and not (d / "store").exists():
         fail(f"{d}: no store here yet (run `budgetkg --data {d} ingest PATH...` first)", 2)
-    if _index_missing(data):
-        fail(f"{d}: no current search index (run `budgetkg --data {d} ingest PATH...` or `budgetkg reindex`)", 2)
+    # a stale index is refused, not rebuilt here: the server only reads, and a rebuild (embedding every
+    # new text) can take minutes behind a server that would seem to hang; ingest and reindex repair it
+    state = _index_state(data)
+    if not state.fresh:
+        fail(f"{d}: {state.describe()}; run `budgetkg --data {d} reindex` (or ingest again)", 2)
     # the store, the index and the model load once, in the app's start-up; a failure there (e.g. the
     # store is held by another process) is logged by uvicorn, which then exits with status 3
     settings = Settings(data_dir=d, sparql_timeout=sparql_timeout, result_cap=result_cap, sparql_workers=sparql_workers,
