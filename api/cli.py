@@ -67,28 +67,40 @@ def ingest(paths: list[Path] = typer.Argument(..., help="files or folders (recur
     """Parse documents and commit each atomically into its own named graph."""
     from tqdm import tqdm
 
+    from ingest.errors import StoreError, display_path
     from ingest.pipeline import ingest_paths
 
     store = _open(data, read_only=False)
     failed = 0
+    outcomes = None
     try:
         outcomes = ingest_paths(store, paths, progress=lambda files: tqdm(files, desc="ingest", unit="doc",
                                                                         file=sys.stderr, disable=None, leave=False),
                                 bulk=bulk, strict=strict, workers=workers)
+    except KeyboardInterrupt:
+        pass  # said below, once the store is closed
     finally:
-        store.close()
-    from ingest.errors import display_path
-
+        try:
+            store.close()
+            unclosed = None
+        except StoreError as exc:  # e.g. the disk is full: said after what each document became
+            unclosed = exc
+    if outcomes is None:
+        fail("interrupted: the documents written so far are stored whole; ingest again to write the others", 130)
     for o in outcomes:
         # a file name may hold bytes that are not UTF-8: print it with U+FFFD for them
         if o.status == "error":
             failed += 1
             typer.echo(f"ERROR {display_path(o.path)}: {o.reason}", err=True)
+        elif o.status == "skipped":
+            typer.echo(f"skipped   {display_path(o.path)}: {o.reason}")
         else:
             parts = [f"{o.projects} projects", f"{o.indicators} indicators", f"{o.tasks} key tasks", f"{o.lines} budget lines"]
             typer.echo(f"{o.status:9} {display_path(o.path)} ({', '.join(parts)})")
             for w in o.warnings:
                 typer.echo(f"  note: {w}")
+    if unclosed is not None:
+        fail(str(unclosed), 2)
     if not no_index:
         # rebuilt when documents changed, and also when every document is unchanged but the index is
         # not of this store (an earlier ingest killed while building it, a --no-index run)

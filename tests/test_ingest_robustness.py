@@ -274,3 +274,68 @@ def test_export_round_trips(samples_store_dir, tmp_path):
     ttl = tmp_path / "all.ttl"
     assert cli(samples_store_dir, "export", "--format", "ttl", "-o", str(ttl)).returncode == 0
     assert len(Graph().parse(ttl)) == len({(s, p, o) for s, p, o, _ in ds.quads((None, None, None, None))})
+
+
+PDF_DIR = FIXTURES / "pdf"
+
+
+def documents_dump(data: Path) -> list[str]:
+    """The store's quads but the ontology graph's (its blank nodes get fresh ids in every store)."""
+    return [q for q in dump(data) if not q.endswith("<https://w3id.org/budgetkg/def> .")]
+
+
+def test_a_damaged_pdf_among_good_documents_is_the_only_one_refused(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for src in (DK, NC, YD, PDF_DIR / "shanghai-putuo-justice-bureau-2026-department-budget.pdf"):
+        (folder / src.name).write_bytes(src.read_bytes())
+    # cut short, with an end-of-file marker appended: it passes the %%EOF check and fails in the reader
+    bad = folder / "cut.pdf"
+    bad.write_bytes((PDF_DIR / "shanghai-putuo-justice-bureau-2026-unit-budget.pdf").read_bytes()[:50000] + b"\n%%EOF\n")
+    data = tmp_path / "data"
+    out = cli(data, "ingest", "--no-index", "--workers", "2", str(folder))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stdout.count("added ") == 4
+    assert out.stderr.splitlines() == [f"ERROR {bad}: unreadable or damaged PDF (PdfminerException: Unexpected EOF)"]
+    from ingest.store import open_store
+
+    store = open_store(data, read_only=True)
+    try:
+        assert len(store.documents()) == 4
+    finally:
+        store.close()
+
+
+def test_a_pdf_and_its_text_extraction_are_one_document_never_replaced_back_and_forth(tmp_path):
+    pdf = PDF_DIR / "shanghai-putuo-justice-bureau-2026-department-budget.pdf"
+    txt = EXTRA / "shanghai-putuo-justice-bureau-2026-department-budget.txt"  # pdftotext of that PDF
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "x.pdf").write_bytes(pdf.read_bytes())
+    (folder / "x.txt").write_bytes(txt.read_bytes())
+    data = tmp_path / "data"
+    first = cli(data, "ingest", "--no-index", str(folder))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[0].startswith(f"added     {folder / 'x.pdf'} (")
+    skipped = f"skipped   {folder / 'x.txt'}: text extraction of x.pdf, the same document (the PDF is stored)"
+    assert first.stdout.splitlines()[1] == skipped
+    stored = documents_dump(data)
+    # again, and with the text named first: nothing changes
+    for args in ([str(folder)], [str(folder / "x.txt"), str(folder / "x.pdf")]):
+        again = cli(data, "ingest", "--no-index", *args)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.splitlines()[0].startswith(f"unchanged {folder / 'x.pdf'} (")
+        assert again.stdout.splitlines()[1] == skipped
+        assert documents_dump(data) == stored
+    # a text stored alone earlier is replaced by its PDF once, then stays so
+    data2 = tmp_path / "data2"
+    assert cli(data2, "ingest", "--no-index", str(folder / "x.txt")).returncode == 0
+    once = cli(data2, "ingest", "--no-index", str(folder))
+    assert once.stdout.splitlines()[0].startswith(f"replaced  {folder / 'x.pdf'} (") and skipped in once.stdout
+    assert documents_dump(data2) == stored
+    # a text beside a PDF that cannot be read is the document
+    (folder / "x.pdf").write_bytes(pdf.read_bytes()[:50000] + b"\n%%EOF\n")
+    data3 = tmp_path / "data3"
+    out = cli(data3, "ingest", "--no-index", str(folder))
+    assert out.returncode == 1 and f"ERROR {folder / 'x.pdf'}: unreadable" in out.stderr
+    assert out.stdout.startswith(f"added     {folder / 'x.txt'} (")
