@@ -134,3 +134,122 @@ def test_health_reports_an_index_stale_behind_a_changed_store(samples_index_dir,
     assert health.json()["index"] == {
         "state": "stale", "indexed": 8, "stored": 9, "missing": 1, "changed": 1, "removed": 0,
         "reason": "covers 7 of the 9 stored documents as they are (1 not indexed, 1 changed since)"}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """Generated documents, enough that a --bulk ingest spools for a while."""
+    if str(ROOT) not in sys.path:  # bench/ is not an installed package
+        sys.path.insert(0, str(ROOT))
+    from bench.generate import generate
+
+    out = tmp_path_factory.mktemp("corpus")
+    generate(out, 150, seed=5)
+    return out
+
+
+def spools(data: Path) -> list[Path]:
+    return list(data.glob(".bulk-spool-*.nq"))
+
+
+def spooling(data: Path):
+    def check() -> bool:
+        for f in spools(data):
+            try:
+                if f.stat().st_size:
+                    return True
+            except FileNotFoundError:  # loaded and removed meanwhile
+                pass
+        return False
+    return check
+
+
+def assert_whole(data: Path, documents: int) -> None:
+    """Every document graph carries its content hash (none is cut short), and there are ``documents``."""
+    from ingest.mapping import LINKS_GRAPH, ONTOLOGY_GRAPH, SHARED_GRAPH
+    from ingest.store import open_store
+
+    store = open_store(data, read_only=True)
+    try:
+        graphs = {r["g"] for r in store.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+        docs = store.documents()
+    finally:
+        store.close()
+    assert graphs - {str(ONTOLOGY_GRAPH), str(SHARED_GRAPH), str(LINKS_GRAPH)} == set(docs)
+    assert len(docs) == documents
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_bulk_ingest_leaves_no_spool_and_the_next_one_finishes(corpus, tmp_path, sig):
+    documents = len(list(corpus.rglob("*.txt")))
+    data = tmp_path / "data"
+    run = start(data, "ingest", "--bulk", "--no-index", str(corpus))
+    wait_for(run, spooling(data), "the bulk spool was written")
+    run.send_signal(sig)
+    out, err = run.communicate(timeout=PATIENCE)
+    if sig == signal.SIGINT:
+        assert run.returncode == 130 and "Traceback" not in err, err
+        assert err.strip().splitlines()[-1].startswith("ERROR interrupted: the documents written so far are stored whole")
+        assert not spools(data)  # dropped on the way out
+    else:
+        assert run.returncode == -signal.SIGKILL
+    # the next ingest removes what a killed run left, and writes every document whole
+    again = cli(data, "ingest", "--bulk", "--no-index", str(corpus))
+    assert again.returncode == 0, again.stderr
+    assert not spools(data)
+    assert again.stdout.count("added ") + again.stdout.count("unchanged ") + again.stdout.count("replaced ") == documents
+    assert_whole(data, documents)
+
+
+def _tiny_disk(where: Path, size: str) -> Path:
+    """A small tmpfs mounted at ``where`` (root only)."""
+    where.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root; the RLIMIT_FSIZE case runs instead")
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True)
+    if res.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {res.stderr.decode(errors='replace').strip()}")
+    return where
+
+
+#: the disk: 8 MB hold the first document's store (3 MB), not the others' (30 MB); a file may grow to
+#: 4 MB: the first document's log (1.9 MB) fits, the others' (20 MB) does not
+DISK_SIZE = "8m"
+FILE_LIMIT = 4 * 2**20
+
+
+def _small_files() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+
+
+@pytest.mark.parametrize("how", ["tmpfs", "rlimit"])
+def test_a_full_disk_ends_in_clear_errors_and_no_document_half_written(tmp_path, how):
+    """A full disk, really (a small tmpfs; root only), and simulated: each write past FILE_LIMIT refused
+    by RLIMIT_FSIZE in the ingest process (Python ignores SIGXFSZ: the write fails with EFBIG)."""
+    mount = _tiny_disk(tmp_path / "disk", DISK_SIZE) if how == "tmpfs" else None
+    try:
+        data = tmp_path / "disk" / "data"
+        run = dict(preexec_fn=None if mount else _small_files)
+        first = cli(data, "ingest", "--no-index", str(DK), **run)
+        assert first.returncode == 0, first.stderr
+        full = cli(data, "ingest", "--no-index", str(SEEDS), str(EXTRA), **run)
+        assert full.returncode == 2 and "Traceback" not in full.stderr, full.stderr
+        errors = full.stderr.strip().splitlines()
+        why = "No space left on device" if mount else "File too large"
+        assert len(errors) == 8 and all(why in e for e in errors), errors
+        # each document the disk refused is named, then the store's own line
+        assert all(e.startswith("ERROR ") and ": the update failed, nothing was written (" in e for e in errors[:7])
+        assert errors[-1].startswith(f"ERROR {data / 'store'}: could not finish writing the store (")
+        assert "unchanged " in full.stdout and DK.name in full.stdout
+        # with room again (a copy elsewhere), the store holds the first document whole and nothing else
+        roomy = tmp_path / "roomy"
+        shutil.copytree(data, roomy)
+    finally:
+        if mount:
+            subprocess.run(["umount", str(mount)], check=True)
+    assert_whole(roomy, 1)
+    done = cli(roomy, "ingest", "--no-index", str(SEEDS), str(EXTRA))
+    assert done.returncode == 0 and done.stdout.count("added ") == 7, done.stderr
+    assert_whole(roomy, 8)
