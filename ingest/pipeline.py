@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -147,7 +148,8 @@ def prepared(files: list[Path], strict: bool = False, workers: int | None = None
     suspects: set[Path] = set()
     while todo:
         alone = todo[0] in suspects
-        with cf.ProcessPoolExecutor(max_workers=1 if alone else min(workers, len(todo)), mp_context=ctx) as pool:
+        with cf.ProcessPoolExecutor(max_workers=1 if alone else min(workers, len(todo)), mp_context=ctx,
+                                    initializer=_ignore_interrupts) as pool:
             window: deque[tuple[Path, cf.Future]] = deque()
             # the consumer stopped (interrupted, or failed): the documents read ahead are not waited for
             stop = _Cancel(pool)
@@ -170,6 +172,12 @@ def prepared(files: list[Path], strict: bool = False, workers: int | None = None
                     yield f, result
                 if alone:
                     break
+
+
+def _ignore_interrupts() -> None:
+    """In a reading worker: Ctrl-C (sent to the whole process group) is the main process's to handle;
+    it stops the pool — a worker interrupted on its own would only print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _Cancel:

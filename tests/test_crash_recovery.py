@@ -34,8 +34,9 @@ def cli(data: Path, *args: str, **kw) -> subprocess.CompletedProcess:
 
 
 def start(data: Path, *args: str) -> subprocess.Popen:
+    """The command in a process group of its own (its reading workers with it), as a terminal runs it."""
     return subprocess.Popen(command(data, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ), cwd=ROOT)
+                            env=dict(os.environ), cwd=ROOT, start_new_session=True)
 
 
 def wait_for(proc: subprocess.Popen, condition, what: str) -> None:
@@ -185,7 +186,7 @@ def test_an_interrupted_bulk_ingest_leaves_no_spool_and_the_next_one_finishes(co
     data = tmp_path / "data"
     run = start(data, "ingest", "--bulk", "--no-index", str(corpus))
     wait_for(run, spooling(data), "the bulk spool was written")
-    run.send_signal(sig)
+    os.killpg(run.pid, sig)  # the whole group, workers too, as Ctrl-C in a terminal (or a kill of the job)
     out, err = run.communicate(timeout=PATIENCE)
     if sig == signal.SIGINT:
         assert run.returncode == 130 and "Traceback" not in err, err
