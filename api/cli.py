@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Optional
@@ -131,6 +132,14 @@ def _update_index(data: Optional[Path], only_if_stale: bool = False) -> None:
                 return
             typer.echo(f"{state.describe()}: rebuilding it", err=True)
         stats = build_index(data_dir(data), store, log=lambda m: typer.echo(m, err=True))
+    except (OSError, sqlite3.Error) as exc:
+        # e.g. the disk is full: the new index was being built aside (index.tmp: its space is given
+        # back), the previous one stays
+        import shutil
+
+        shutil.rmtree(data_dir(data) / "index.tmp", ignore_errors=True)
+        fail(f"{data_dir(data) / 'index'}: could not write the search index ({exc}); the previous index, if any, is "
+             f"kept as it was — free some space and run `budgetkg --data {data_dir(data)} reindex`", 2)
     finally:
         store.close()
     typer.echo(f"index: {stats}")

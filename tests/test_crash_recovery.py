@@ -254,3 +254,32 @@ def test_a_full_disk_ends_in_clear_errors_and_no_document_half_written(tmp_path,
     done = cli(roomy, "ingest", "--no-index", str(SEEDS), str(EXTRA))
     assert done.returncode == 0 and done.stdout.count("added ") == 7, done.stderr
     assert_whole(roomy, 8)
+
+
+def test_an_index_that_cannot_be_written_keeps_the_previous_one(tmp_path):
+    """The disk refuses the index files (RLIMIT_FSIZE: none may pass 100 kB; the vectors of the samples
+    are about 1 MB): one clear line, the previous index stays whole, and reindex with room finishes it."""
+    data = new_data_dir(tmp_path)
+    assert cli(data, "ingest", str(SEEDS), str(EXTRA)).returncode == 0
+    other = tmp_path / "other.txt"  # a new document whose texts are those of one already indexed
+    other.write_text(YD.read_text(encoding="utf-8").replace("永登县政务服务中心", "永登县测试中心"), encoding="utf-8")
+    assert cli(data, "ingest", "--no-index", str(other)).returncode == 0
+
+    def small_files() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    refused = cli(data, "reindex", preexec_fn=small_files)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    (line,) = [ln for ln in refused.stderr.splitlines() if ln.startswith("ERROR ")]
+    assert line.startswith(f"ERROR {data / 'index'}: could not write the search index ("), line
+    assert not (data / "index.tmp").exists()  # the partial build's space is given back
+    st = state(data)
+    assert (st.state, st.indexed, st.stored) == ("stale", 8, 9)
+    from index.search import SearchEngine
+
+    assert len(SearchEngine(data, load_model=False).items) == 296  # the previous index, whole
+    assert cli(data, "reindex").returncode == 0
+    st = state(data)
+    assert (st.state, st.indexed, st.stored) == ("fresh", 9, 9)
