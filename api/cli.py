@@ -5,6 +5,7 @@ Data directory: ``--data DIR``, else ``$BUDGETKG_DATA``, else ``./data``.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Optional
@@ -77,47 +78,78 @@ def ingest(paths: list[Path] = typer.Argument(..., help="files or folders (recur
     """Parse documents and commit each atomically into its own named graph."""
     from tqdm import tqdm
 
+    from ingest.errors import StoreError, display_path
     from ingest.pipeline import ingest_paths
 
     store = _open(data, read_only=False)
     failed = 0
+    outcomes = None
     try:
         outcomes = ingest_paths(store, paths, progress=lambda files: tqdm(files, desc="ingest", unit="doc",
                                                                         file=sys.stderr, disable=None, leave=False),
                                 bulk=bulk, strict=strict, workers=workers)
+    except KeyboardInterrupt:
+        pass  # said below, once the store is closed
     finally:
-        store.close()
-    from ingest.errors import display_path
-
+        try:
+            store.close()
+            unclosed = None
+        except StoreError as exc:  # e.g. the disk is full: said after what each document became
+            unclosed = exc
+    if outcomes is None:
+        fail("interrupted: the documents written so far are stored whole; ingest again to write the others", 130)
     for o in outcomes:
         # a file name may hold bytes that are not UTF-8: print it with U+FFFD for them
         if o.status == "error":
             failed += 1
             typer.echo(f"ERROR {display_path(o.path)}: {o.reason}", err=True)
+        elif o.status == "skipped":
+            typer.echo(f"skipped   {display_path(o.path)}: {o.reason}")
         else:
             parts = [f"{o.projects} projects", f"{o.indicators} indicators", f"{o.tasks} key tasks", f"{o.lines} budget lines"]
             typer.echo(f"{o.status:9} {display_path(o.path)} ({', '.join(parts)})")
             for w in o.warnings:
                 typer.echo(f"  note: {w}")
-    if not no_index and any(o.status in ("added", "replaced") for o in outcomes) or (not no_index and _index_missing(data)):
-        _update_index(data)
+    if unclosed is not None:
+        fail(str(unclosed), 2)
+    if not no_index:
+        # rebuilt when documents changed, and also when every document is unchanged but the index is
+        # not of this store (an earlier ingest killed while building it, a --no-index run)
+        _update_index(data, only_if_stale=not any(o.status in ("added", "replaced") for o in outcomes))
     raise typer.Exit(1 if failed else 0)
 
 
-def _index_missing(data: Optional[Path]) -> bool:
-    try:
-        from index.build import index_is_current
-    except ImportError:  # pragma: no cover - the index layer ships with the package
-        return False
-    return not index_is_current(data_dir(data))
-
-
-def _update_index(data: Optional[Path]) -> None:
-    from index.build import build_index
+def _index_state(data: Optional[Path]):
+    """How the data directory's index compares with its store (:class:`index.manifest.IndexState`)."""
+    from index.manifest import index_state
 
     store = _open(data, read_only=True)
     try:
+        return index_state(data_dir(data), store)
+    finally:
+        store.close()
+
+
+def _update_index(data: Optional[Path], only_if_stale: bool = False) -> None:
+    from index.build import build_index
+    from index.manifest import index_state
+
+    store = _open(data, read_only=True)
+    try:
+        if only_if_stale:
+            state = index_state(data_dir(data), store)
+            if state.fresh:
+                return
+            typer.echo(f"{state.describe()}: rebuilding it", err=True)
         stats = build_index(data_dir(data), store, log=lambda m: typer.echo(m, err=True))
+    except (OSError, sqlite3.Error) as exc:
+        # e.g. the disk is full: the new index was being built aside (index.tmp: its space is given
+        # back), the previous one stays
+        import shutil
+
+        shutil.rmtree(data_dir(data) / "index.tmp", ignore_errors=True)
+        fail(f"{data_dir(data) / 'index'}: could not write the search index ({exc}); the previous index, if any, is "
+             f"kept as it was — free some space and run `budgetkg --data {data_dir(data)} reindex`", 2)
     finally:
         store.close()
     typer.echo(f"index: {stats}")
@@ -475,8 +507,11 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="interface to lis
                       cors_origins=tuple(o.strip() for o in cors_origins.split(",") if o.strip()))
     if not config.store_url and not (d / "store").exists():
         fail(f"{d}: no store here yet (run `budgetkg --data {d} ingest PATH...` first)", 2)
-    if _index_missing(data):
-        fail(f"{d}: no current search index (run `budgetkg --data {d} ingest PATH...` or `budgetkg reindex`)", 2)
+    # a stale index is refused, not rebuilt here: the server only reads, and a rebuild (embedding every
+    # new text) can take minutes behind a server that would seem to hang; ingest and reindex repair it
+    state = _index_state(data)
+    if not state.fresh:
+        fail(f"{d}: {state.describe()}; run `budgetkg --data {d} reindex` (or ingest again)", 2)
     # the store, the index and the model load once, in the app's start-up; a failure there (e.g. the
     # store is held by another process) is logged by uvicorn, which then exits with status 3
     uvicorn.run(create_app(config),

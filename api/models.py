@@ -130,12 +130,23 @@ class QueryBatches(Open):
     packed: bool = Field(False, description="不同长度的查询是否在一次模型计算中完成")
 
 
+class IndexHealth(Open):
+    state: str = Field(description="fresh：索引覆盖图数据库中的全部文档（内容一致）；stale：图数据库在索引之后有变动（重建：`budgetkg reindex`）")
+    indexed: int = Field(description="索引覆盖的文档数")
+    stored: int = Field(description="图数据库中的文档数")
+    missing: int = Field(0, description="已存储但未编入索引的文档数")
+    changed: int = Field(0, description="编入索引后内容有变的文档数")
+    removed: int = Field(0, description="已编入索引但不再存储的文档数")
+    reason: str | None = None
+
+
 class Health(Open):
     status: str
     documents: int
     items: int
     model: str | None = None
     index_built: str | None = None
+    index: IndexHealth | None = None
     sparql: SparqlStatus
     query_batches: QueryBatches | None = None
 

@@ -139,8 +139,10 @@ def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: No
     """(Re)build the index from the store; returns statistics."""
     t0 = time.perf_counter()
     data_dir = Path(data_dir)
-    items = load_items(store)
+    # the documents first: a document written meanwhile (a shared store) then makes the index stale,
+    # never looks covered without its items (see index.manifest)
     docs = store.documents()
+    items = load_items(store)
     texts: dict[str, int] = {}
     p_item, p_field, p_text = [], [], []
     for n, it in enumerate(items):

