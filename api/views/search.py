@@ -192,17 +192,18 @@ async def similar(
     return {"results": results}
 
 
-async def _index_state(st, store, engine) -> dict:
+async def _index_state(rt) -> dict:
     """The index against the store (fresh | stale, with counts). The embedded store cannot change while
     served (the server holds its write lock): compared once; a shared endpoint: on every call, off the
     event loop (listing the documents of a big store is a query)."""
     from index.manifest import compare
 
-    cached = getattr(st, "index_state", None)
-    if cached is None or store.shared:
-        docs = await anyio.to_thread.run_sync(store.documents)
-        cached = st.index_state = compare(engine.manifest, docs).as_json()
-    return cached
+    def state() -> dict:
+        return compare(rt.engine.manifest, rt.store.documents()).as_json()
+
+    if rt.store.shared:
+        return await anyio.to_thread.run_sync(state)
+    return await anyio.to_thread.run_sync(rt.once, "index_state", state)
 
 
 @router.get("/api/health", summary="健康检查", description="图数据库、检索索引和 SPARQL 工作进程均已加载时返回 200。"
@@ -226,7 +227,7 @@ async def health(request: Request) -> dict:
         "items": len(engine.items),
         "model": engine.manifest.get("model"),
         "index_built": engine.manifest.get("built"),
-        "index": await _index_state(st, store, engine),
+        "index": await _index_state(rt),
         "sparql": {"workers": pool.alive() if pool is not None else 0, "timeout": settings.sparql_timeout,
                    "result_cap": settings.result_cap},
         "query_batches": engine.query_batch_counts(),
