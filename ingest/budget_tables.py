@@ -482,6 +482,18 @@ def _code_start(cells: list[Cell], i: int, allow_segment: bool) -> tuple[list[Ce
     return None
 
 
+def _bare_segment(cells: list[Cell], i: int, layout: Layout) -> bool:
+    """A 款/项 segment printed alone before the row's amounts, its name wrapped above and below it
+    (layout text: `其他行政事业单位养老支` / `99   3.56  3.56` / `出`): a code only where the header
+    prints that level's column and left of every amount column — elsewhere a small number is an amount."""
+    c = cells[i]
+    if layout.grid or not layout.columns or i + 1 >= len(cells) or not SEGMENT_CELL.match(c.text):
+        return False
+    if not is_amount_cell(cells[i + 1].text) or layout.level_of(c) not in ("款", "项"):
+        return False
+    return c.end < min(col.start for col in layout.columns) - _SLACK
+
+
 def _is_name_cell(cell: Cell) -> bool:
     return is_name(cell.text) and not _DASH.match(cell.text)
 
@@ -505,6 +517,8 @@ def scan_row(line: Line, cells: list[Cell], row: int, layout: Layout, segments_o
     while i < n:
         at_start = not items or items[-1].amounts or items[-1].kind != "coded"
         got = _code_start(cells, i, segments_ok and at_start)
+        if got is None and segments_ok and at_start and _bare_segment(cells, i, layout):
+            got = [cells[i]], None, i + 1  # its name wrapped onto the lines above and below
         if got is not None:
             segs, glued, j = got
             item = Item("coded", line, row, segments=segs)

@@ -160,6 +160,19 @@ def test_subject_names_wrapped_around_the_code_line():
     assert names["21202"] == "城乡社区规划与管理"
 
 
+def test_a_segment_printed_alone_with_its_name_wrapped_above_and_below():
+    """烟台市民政局 收入总体情况表 in -layout text: `其他行政事业单位养老支` / `99   3.56  3.56  3.56` / `出`:
+    the 项 segment under the 项 column, left of every amount, is a code (it was read as an amount, and
+    款 20805 did not add up)."""
+    from ingest.consistency import check_document
+
+    d = doc(REAL / f"{YANTAI}.txt")
+    for code, name, printed in (("2080599", "其他行政事业单位养老支出", "3.56"), ("2101199", "其他行政事业单位医疗支出", "40.62")):
+        ln = one(d, code, "收入总体情况表")
+        assert (ln.name, ln.total.printed, ln.total.yuan) == (name, printed, yuan(printed) * 10000)
+    assert [f.describe() for f in check_document(d) if not f.ok] == []
+
+
 # -- money units -------------------------------------------------------------------------------------
 def test_money_unit_from_each_kind_of_caption():
     from ingest.amounts import caption_unit
