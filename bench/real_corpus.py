@@ -229,6 +229,10 @@ def _counts(doc) -> dict:
         "budget_lines": sum(len(t.lines) for t in doc.budget_tables),
         "project_list_entries": len(getattr(doc, "project_budgets", [])),
         "skipped_tables": len([t for t in getattr(doc, "tables", []) if t.status == "skipped"]),
+        # what was not read, by kind: tables skipped (with why), tables no reader exists for, empty tables
+        "skipped_reasons": [f"{t.kind_label}: {t.reason}" for t in getattr(doc, "tables", []) if t.status == "skipped"],
+        "not_read_tables": dict(Counter(t.kind_label for t in getattr(doc, "tables", []) if t.status == "not-read")),
+        "empty_tables": len([t for t in getattr(doc, "tables", []) if t.status == "empty"]),
     }
 
 
@@ -306,6 +310,10 @@ def totals(rows: list[dict], wall: float, workers: int) -> dict:
         "pages_per_s_per_worker": round(pdf_pages / read_s, 1) if read_s else None,
         "wall_seconds": round(wall, 2), "workers": workers,
         "pages_per_s_wall": round(pages / wall, 1) if wall else None,
+        "tables_skipped": sum(r.get("skipped_tables", 0) for r in read),
+        "tables_skipped_by_reason": dict(Counter(refusal_class(x) for r in read for x in r.get("skipped_reasons", [])).most_common()),
+        "tables_not_read_by_kind": dict(sum((Counter(r.get("not_read_tables", {})) for r in read), Counter()).most_common()),
+        "tables_empty": sum(r.get("empty_tables", 0) for r in read),
         "files_printing_target_tables": len(targets),
         "target_tables_without_projects_with_indicators": missing,
     }
@@ -341,6 +349,10 @@ def _print_human(rows: list[dict], tot: dict, label: str) -> None:
           f"{t['read']- t['read_files_with_checks']} of them with no check to run)")
     print(f"found: {t['projects']} projects ({t['projects_with_indicators']} with indicators), {t['indicators']} indicators, "
           f"{t['key_tasks']} key tasks, {t['budget_lines']} budget lines")
+    print(f"tables of read files: skipped {t['tables_skipped']}, empty {t['tables_empty']}, no reader for "
+          + (", ".join(f"{k} {v}" for k, v in t["tables_not_read_by_kind"].items()) or "none"))
+    for reason, n in t["tables_skipped_by_reason"].items():
+        print(f"  skipped {n:3}  {reason}")
     print(f"speed: {t['pages']} pages; PDF reading {t['pages_per_s_per_worker']} pages/s per worker "
           f"(over the {t['pages_of_read_pdfs']} pages of the PDFs read); "
           f"{t['pages_per_s_wall']} pages/s wall clock with {t['workers']} workers ({t['wall_seconds']} s)")

@@ -482,6 +482,18 @@ def _code_start(cells: list[Cell], i: int, allow_segment: bool) -> tuple[list[Ce
     return None
 
 
+def _bare_segment(cells: list[Cell], i: int, layout: Layout) -> bool:
+    """A 款/项 segment printed alone before the row's amounts, its name wrapped above and below it
+    (layout text: `其他行政事业单位养老支` / `99   3.56  3.56` / `出`): a code only where the header
+    prints that level's column and left of every amount column — elsewhere a small number is an amount."""
+    c = cells[i]
+    if layout.grid or not layout.columns or i + 1 >= len(cells) or not SEGMENT_CELL.match(c.text):
+        return False
+    if not is_amount_cell(cells[i + 1].text) or layout.level_of(c) not in ("款", "项"):
+        return False
+    return c.end < min(col.start for col in layout.columns) - _SLACK
+
+
 def _is_name_cell(cell: Cell) -> bool:
     return is_name(cell.text) and not _DASH.match(cell.text)
 
@@ -505,6 +517,8 @@ def scan_row(line: Line, cells: list[Cell], row: int, layout: Layout, segments_o
     while i < n:
         at_start = not items or items[-1].amounts or items[-1].kind != "coded"
         got = _code_start(cells, i, segments_ok and at_start)
+        if got is None and segments_ok and at_start and _bare_segment(cells, i, layout):
+            got = [cells[i]], None, i + 1  # its name wrapped onto the lines above and below
         if got is not None:
             segs, glued, j = got
             item = Item("coded", line, row, segments=segs)
@@ -795,7 +809,7 @@ class BudgetTableReader:
                     summary.append(SummaryRow(label, _total(columns, self.stage, self._first) or cols[0].money, layout.group_of(it.name_cell) if it.name_cell else "",
                                               Span(it.first_line, it.last_line)))
                 last_no = max(last_no, it.last_line)
-            elif it.kind == "amounts" and not lines_out and layout.columns:
+            elif it.kind == "amounts" and not lines_out and layout.columns and not _left_of_amounts(it, layout):
                 # a table of totals only (支出总表 of some templates): each amount under its heading
                 cols = [c for c in columns if c is not None]
                 for c in cols:
@@ -835,8 +849,9 @@ class BudgetTableReader:
         assigned = _assign(it.amounts, cols, layout.grid, aligned)
         # the line's total is the amount under the table's first amount column (合计); a row whose
         # amounts could not be placed under headings takes its first amount
+        total_col = _total_column(cols, self.stage)
         self._first = 0 if not cols or all(a is None for a in assigned) or self.kind in _SUMMARY_KINDS else next(
-            (k for k, a in enumerate(assigned) if a is cols[0]), None)
+            (k for k, a in enumerate(assigned) if a is total_col), None)
         out: list[ColumnAmount | None] = []
         for k, (cell, col) in enumerate(zip(it.amounts, assigned)):
             if _DASH.match(cell.text):
@@ -852,6 +867,23 @@ class BudgetTableReader:
                 heading, role = col.heading, col.role
             out.append(ColumnAmount(heading, money, role))
         return out
+
+
+def _left_of_amounts(it: Item, layout: Layout) -> bool:
+    """Numbers printed in a grid's code or name columns, left of every amount column (a unit's code
+    105001 beside its name in a 收入总表 by unit): not figures."""
+    return layout.grid and bool(it.amounts) and it.amounts[-1].end <= min(c.start for c in layout.columns)
+
+
+def _total_column(cols: list[Column], stage: str) -> Column | None:
+    """The column a line's amount is read from: the first (合计); in a 预算 table that prints last
+    year's 执行数 first (2025年执行数 | 2026年预算数 小计 基本支出 项目支出 | 增减), the first budget column
+    — a line whose budget cells are empty then has no amount, not last year's."""
+    if not cols:
+        return None
+    if stage != "决算" and cols[0].role == ACTUAL:
+        return next((c for c in cols if c.role == BUDGET), cols[0])
+    return cols[0]
 
 
 def _in_half(col: Column, layout: Layout, half: int) -> bool:

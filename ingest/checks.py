@@ -73,13 +73,16 @@ def _tables(store: GraphStore, d: str) -> dict[str, tuple[tuple[int, str], Table
     lines: dict[str, CodedLine] = {}
     columns: dict[str, list[tuple[int, str, Decimal]]] = {}
     for r in store.select(f"""
-        SELECT ?t ?l ?code ?amount ?printed ?unit ?line WHERE {{
+        SELECT ?t ?l ?code ?cross ?amount ?printed ?unit ?line WHERE {{
           GRAPH <{d}> {{ ?l qb:dataSet ?t ; bkg:classification ?c ; bkg:amount ?amount ; bkg:lineStart ?line .
                          OPTIONAL {{ ?l bkg:amountPrinted ?printed }} OPTIONAL {{ ?l bkg:amountUnit ?unit }} }}
-          ?c skos:notation ?code }}"""):
+          ?c skos:notation ?code
+          OPTIONAL {{ GRAPH <{d}> {{ ?l bkg:secondaryClassification ?c2 }} ?c2 skos:notation ?cross }} }}"""):
         if r["t"] not in out:
             continue
-        ln = lines[r["l"]] = CodedLine(str(r["code"]), _dec(r["amount"]), int(r["line"]))
+        # the second code of a cross-classified row groups it (see CodedLine.cross)
+        ln = lines[r["l"]] = CodedLine(str(r["code"]), _dec(r["amount"]), int(r["line"]),
+                                       cross=str(r["cross"]) if r["cross"] is not None else None)
         out[r["t"]][1].lines.append(ln)
         s = step_of(r["printed"], r["unit"])
         if s is not None:

@@ -92,6 +92,21 @@ class CodedLine:
     line: int
     #: (heading as printed, amount) of the line's named amount columns, in column order
     columns: list[tuple[str, Decimal]] = field(default_factory=list)
+    #: the second code printed on the row (部门预算 301 beside 政府预算 501): a cross-classified table
+    #: repeats each 部门 类 under several 政府 类, so a line is one (code, cross) pair
+    cross: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.code if self.cross is None else f"{self.code}×{self.cross}"
+
+    def under(self, parent: "CodedLine") -> bool:
+        """Whether this line is one level finer than ``parent`` in both of its classifications."""
+        if len(self.code) != len(parent.code) + 2 or not self.code.startswith(parent.code):
+            return False
+        # a cross-coded row belongs to the parent of its second code too (30101×50101 under 301×501,
+        # not under 301×505); a side printed without a second code constrains nothing
+        return self.cross is None or parent.cross is None or self.cross.startswith(parent.cross)
 
 
 @dataclass
@@ -117,10 +132,11 @@ class TableFigures:
     step: Decimal = Decimal(100)  # rounding step of its printed amounts, in 元
 
     def coded(self) -> dict[str, CodedLine]:
-        """Each code once, at its first printing (a table split over pages repeats none)."""
+        """Each line once by its label (code, or code×second code), at its first printing (a table
+        split over pages repeats none)."""
         out: dict[str, CodedLine] = {}
         for ln in sorted(self.lines, key=lambda x: x.line):
-            out.setdefault(ln.code, ln)
+            out.setdefault(ln.label, ln)
         return out
 
     def row(self, *labels: str) -> SummaryRow | None:
@@ -236,8 +252,8 @@ def _table_total(doc: str, t: TableFigures) -> list[Finding]:
     lines = t.coded()
     if t.total is None or not lines:
         return []
-    top_len = min(len(c) for c in lines)
-    tops = [ln for c, ln in lines.items() if len(c) == top_len]
+    top_len = min(len(ln.code) for ln in lines.values())
+    tops = [ln for ln in lines.values() if len(ln.code) == top_len]
     return [Finding(doc, f"表合计 = Σ{LEVEL.get(top_len, '科目')}", t.title, t.total, sum(ln.amount for ln in tops),
                     [ln.line for ln in tops], _tolerance(len(tops), t.step))]
 
@@ -247,9 +263,10 @@ def _hierarchy(doc: str, t: TableFigures) -> list[Finding]:
     lines = t.coded()
     out = []
     for code, parent in sorted(lines.items()):
-        kids = [ln for c, ln in lines.items() if len(c) == len(code) + 2 and c.startswith(code)]
+        kids = [ln for ln in lines.values() if ln.under(parent)]
         if kids:
-            level = f"{LEVEL.get(len(code), '科目')} = Σ{LEVEL.get(len(code) + 2, '科目')}"
+            n = len(parent.code)
+            level = f"{LEVEL.get(n, '科目')} = Σ{LEVEL.get(n + 2, '科目')}"
             out.append(Finding(doc, level, f"{t.title} [{code}]", parent.amount, sum(k.amount for k in kids),
                                [parent.line] + [k.line for k in kids], _tolerance(len(kids), t.step)))
     return out
@@ -531,7 +548,8 @@ def table_figures(t) -> TableFigures:
     return TableFigures(
         title=t.title or "（无标题预算表）", kind=kind, flow=t.flow, fund=t.fund_scope,
         etype=t.expenditure_type, line=t.span.start, total=t.total.yuan if t.total is not None else None,
-        lines=[CodedLine(ln.code, ln.total.yuan, ln.span.start, [(c.heading, c.money.yuan) for c in ln.columns])
+        lines=[CodedLine(ln.code, ln.total.yuan, ln.span.start, [(c.heading, c.money.yuan) for c in ln.columns],
+                         getattr(ln, "cross_code", None))
                for ln in lines],
         summary=[SummaryRow(label, m.yuan, t.span.start) for label, m in summary],
         step=_table_step([ln.total for ln in lines] + [m for _, m in summary], t.unit))

@@ -160,6 +160,19 @@ def test_subject_names_wrapped_around_the_code_line():
     assert names["21202"] == "城乡社区规划与管理"
 
 
+def test_a_segment_printed_alone_with_its_name_wrapped_above_and_below():
+    """烟台市民政局 收入总体情况表 in -layout text: `其他行政事业单位养老支` / `99   3.56  3.56  3.56` / `出`:
+    the 项 segment under the 项 column, left of every amount, is a code (it was read as an amount, and
+    款 20805 did not add up)."""
+    from ingest.consistency import check_document
+
+    d = doc(REAL / f"{YANTAI}.txt")
+    for code, name, printed in (("2080599", "其他行政事业单位养老支出", "3.56"), ("2101199", "其他行政事业单位医疗支出", "40.62")):
+        ln = one(d, code, "收入总体情况表")
+        assert (ln.name, ln.total.printed, ln.total.yuan) == (name, printed, yuan(printed) * 10000)
+    assert [f.describe() for f in check_document(d) if not f.ok] == []
+
+
 # -- money units -------------------------------------------------------------------------------------
 def test_money_unit_from_each_kind_of_caption():
     from ingest.amounts import caption_unit
@@ -283,3 +296,37 @@ def test_names_printed_without_codes_take_the_codes_the_document_prints():
     g = mapped(d, "珠海市商务局", [("广东省", "province", "440000"), ("珠海市", "city", "440400")])
     n = list(g.query("""PREFIX bkg: <https://w3id.org/budgetkg/def#> SELECT (COUNT(?l) AS ?n) WHERE { ?l bkg:codeInferred true }"""))
     assert int(n[0][0]) == 6
+
+
+KUNMING = BUDGET / "kunming-xinfang-2026-fiscal-summary-and-general-budget.pdf"
+CHANGCHUN = BUDGET / "changchun-xinfang-2026-summary-income-by-unit.pdf"
+
+
+def test_a_budget_table_printing_last_years_actuals_first_reads_this_years_budget():
+    """昆明市信访局 一般公共预算支出表: 2025年执行数 | 扣除中央基建投资后执行数 | 2026年预算数 (小计 基本支出
+    项目支出) | … | 增减: a line's amount is its 2026 budget; a line whose budget cells are empty has none."""
+    d = doc(KUNMING)
+    (t,) = [t for t in d.budget_tables if t.kind == "GeneralBudgetExpenditure"]
+    assert t.total.yuan == yuan("164748200.00") and t.total.printed == "16,474.82"
+    got = {ln.code: ln.total.yuan if ln.total else None for ln in t.lines}
+    assert (got["201"], got["2014001"], got["2014099"], got["2210203"]) == (
+        yuan("131443700.00"), yuan("58262100.00"), yuan("36239800.00"), yuan("3410000.00"))
+    # 卫生健康支出 was spent in 2025 (218.91 万元) and has no 2026 budget
+    assert (got["210"], got["21011"], got["2101101"]) == (None, None, None)
+    ln = one(d, "2014099")
+    assert [(c.heading, c.money.printed) for c in ln.columns][:5] == [
+        ("2025年执行数›执行数", "25,143.24"), ("2025年执行数›扣除中央基建投资后执行数", "1,601.04"),
+        ("2026年预算数›年初预算数›小计", "3,623.98"), ("2026年预算数›年初预算数›项目支出", "3,623.98"),
+        ("2026年预算数›扣除中央基建投资后预算数", "3,623.98")]
+    from ingest.consistency import check_document
+
+    assert [f.describe() for f in check_document(d) if not f.ok] == []
+
+
+def test_a_unit_code_printed_beside_the_unit_name_is_not_an_amount():
+    """长春市信访局 收入总表 by unit: 部门（单位）代码 105001 | 长春市信访局 | 1682.76 …; the code is not the
+    table's total (it was read as 105,001 万元)."""
+    d = doc(CHANGCHUN)
+    (t,) = [t for t in d.budget_tables if t.kind == "IncomeTable"]
+    assert t.total is None
+    assert [(r.label, r.money.yuan) for r in t.summary_rows] == [("长春市信访局", yuan("16827600.00"))]

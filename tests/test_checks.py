@@ -110,6 +110,16 @@ def test_the_project_list_agrees_with_the_target_tables_and_the_store_says_the_s
     assert (r["expected"], r["actual"], r["tolerance"]) == ("1760000", "1760000", "100")
     r = listed["实施公车统管费用 / 实施公车统管费用 (the closest of 3 rows of that name)"]
     assert (r["expected"], r["actual"]) == ("200000", "200000")
+    # the 基本支出 tables are cross-coded (部门预算 301 beside 政府预算 501 / 505): 301 is printed once per
+    # 政府 类, each with its own 款; a line is grouped by both codes, and the table's 类 rows add up
+    basic = "一般公共预算基本支出情况表"
+    assert [(s.split(" ")[1], f["expected"], f["actual"]) for (c, s), f in got.items()
+            if c == "类 = Σ款" and s.startswith(basic)] == [
+        ("[301×501]", "7675400", "7675600"), ("[301×505]", "17089500", "17089400"), ("[302×502]", "1014600", "1014600"),
+        ("[302×505]", "1163700", "1163700"), ("[303×509]", "2953900", "2954000")]
+    r = got[("表合计 = Σ类", basic)]
+    assert (r["expected"], r["actual"], r["lines"]) == ("29897100", "29897100", [313, 322, 333, 345, 364])
+    assert [f for f in got.values() if not f["ok"]] == []
     store = open_store(tmp_path / "data")
     try:
         assert [o.status for o in ingest_paths(store, [YANTAI], workers=1)] == ["added"]
