@@ -33,7 +33,7 @@ from ontology import (
     mint,
 )
 
-from .identity import DEPARTMENT, project_key, unit_display_name, unit_key
+from .identity import project_key, unit_display_name, unit_key
 from .key_projects import link, match_key
 from .errors import display_path
 from .records import (
