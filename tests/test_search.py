@@ -177,20 +177,20 @@ def _reference_rank(engine, query, f, top):
     candidates scored strictly higher), ties by item order."""
     import numpy as np
 
-    from index.search import RRF_K, W_DENSE, W_LEXICAL, W_LEXICAL_INDICATOR
+    from index.weights import WEIGHTS as W
 
     mask = engine.candidates(f)
     qv = engine.embed_query(query)
     dense, _ = engine.dense_scores(qv, mask)
     lex = engine.lexical_scores(query, mask)
     cand = np.flatnonzero(mask)
-    w_lex = W_LEXICAL * engine.lexical_coverage(query)
+    w_lex = W.lexical * engine.lexical_coverage(query)
     fused = {}
     for n in cand:
-        v = W_DENSE / (RRF_K + 1 + int((dense[cand] > dense[n]).sum()))
+        v = W.dense / (W.rrf_k + 1 + int((dense[cand] > dense[n]).sum()))
         if lex[n] > 0:
-            w = w_lex * (W_LEXICAL_INDICATOR if engine.items[n].kind == "indicator" else 1.0)
-            v += w / (RRF_K + 1 + int((lex[cand] > lex[n]).sum()))
+            w = w_lex * (W.lexical_indicator if engine.items[n].kind == "indicator" else 1.0)
+            v += w / (W.rrf_k + 1 + int((lex[cand] > lex[n]).sum()))
         fused[int(n)] = v
     order = sorted(fused, key=lambda n: (-fused[n], n))[:top]
     return [engine.items[n].iri for n in order], [fused[n] for n in order]
@@ -233,9 +233,10 @@ def test_approximate_index_rescoring_finds_the_exact_dense_top(engine, monkeypat
     import faiss
     import numpy as np
 
-    import index.search as S
+    import index.rankers as R
+    from index.search import Filters
 
-    mask = engine.candidates(S.Filters())
+    mask = engine.candidates(Filters())
     queries = ("自助终端 租赁", "设备坏了多久能修好", "给窗口工作人员做工装")
     exact = {}
     for q in queries:
@@ -244,9 +245,9 @@ def test_approximate_index_rescoring_finds_the_exact_dense_top(engine, monkeypat
     vectors = np.ascontiguousarray(np.asarray(engine.vectors), dtype=np.float32)
     hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
     hnsw.add(vectors)
-    monkeypatch.setattr(engine, "faiss", hnsw)
-    monkeypatch.setattr(S, "EXACT_LIMIT", 0)
-    monkeypatch.setattr(S, "DENSE_DEPTH", 20)
+    monkeypatch.setattr(engine.data, "faiss", hnsw)
+    monkeypatch.setattr(R, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(R, "DENSE_DEPTH", 20)
     for q in queries:
         cos, approximate = engine.text_cosines(engine.embed_query(q), engine.counts(mask)[0])
         assert approximate and len(np.unique(cos)) < len(cos)  # far texts were given the floor
@@ -261,13 +262,14 @@ def test_selective_filters_score_groups_like_the_full_pass(engine, monkeypatch, 
     """With few candidate groups only theirs are scored; the scores are those of scoring every group."""
     import numpy as np
 
-    import index.search as S
+    import index.rankers as R
+    from index.search import Filters
 
-    mask = engine.candidates(S.Filters(kind=kind))
+    mask = engine.candidates(Filters(kind=kind))
     cnt_g, _ = engine.counts(mask)
     qv = engine.embed_query("政务服务大厅 设备维护")
     got = engine.group_scores(qv, cnt_g)
-    monkeypatch.setattr(S, "SELECTIVE", 0.0)  # never selective: every group is scored
+    monkeypatch.setattr(R, "SELECTIVE", 0.0)  # never selective: every group is scored
     full = engine.group_scores(qv, cnt_g)
     np.testing.assert_allclose(got[0], full[0], rtol=1e-6)
     np.testing.assert_array_equal(got[1], full[1])
