@@ -25,6 +25,26 @@ class Comparables:
         self.weights = weights
         self._profile_pos = {int(x): k for k, x in enumerate(data.profile_items)}
 
+    def meaning(self, k0: int) -> np.ndarray:
+        """Shared meaning of profile ``k0`` with every project: the weighted cosines of their name,
+        goal and indicator profiles."""
+        w, p = self.weights, self.data.profiles
+        return (w.profile_name * (p["name"] @ p["name"][k0]) + w.profile_goal * (p["goal"] @ p["goal"][k0])
+                + w.profile_indicator * (p["indicator"] @ p["indicator"][k0]))
+
+    def meaning_z(self, a: int, b: int) -> float:
+        """How far above the usual the meaning items ``a`` and ``b`` share is: the similarity of one to
+        the other standardised against its similarities to every other project, the lower of the
+        two sides (raw profile cosines of e5 crowd near 0.95 for any two projects)."""
+        ka, kb = self._profile_pos[a], self._profile_pos[b]
+        return min(self._z(self.meaning(ka), ka)[kb], self._z(self.meaning(kb), kb)[ka])
+
+    @staticmethod
+    def _z(sim: np.ndarray, k0: int) -> np.ndarray:
+        others = np.delete(sim, k0)
+        sd = others.std() if len(others) > 1 else 0.0
+        return (sim - others.mean()) / (sd if sd > 1e-9 else 1.0)
+
     def similar(self, iri: str, other_towns: bool = False, top: int = 10) -> list[dict]:
         d = self.data
         if iri not in d.by_iri:
@@ -35,8 +55,9 @@ class Comparables:
             return self._similar_texts(n, other_towns, top)
         w = self.weights
         k0 = self._profile_pos[n]
-        name, goal, ind = (d.profiles[g] for g in ("name", "goal", "indicator"))
-        sim = w.profile_name * (name @ name[k0]) + w.profile_goal * (goal @ goal[k0]) + w.profile_indicator * (ind @ ind[k0])
+        name, goal = d.profiles["name"], d.profiles["goal"]
+        sim = self.meaning(k0)
+        z = self._z(sim, k0)
         amounts = d.amounts[d.profile_items]
         a0 = d.amounts[n]
         ratio = np.where(np.isnan(amounts) | np.isnan(a0), w.amount_unknown_ratio,
@@ -48,8 +69,15 @@ class Comparables:
             other = d.items[m]
             if m == n or (other_towns and other.town == it.town):
                 continue
+            # comparable only by shared meaning, measured from both sides: the amount orders, never qualifies
+            if z[k] < w.comparable_min_z or self._z(self.meaning(k), k)[k0] < w.comparable_min_z:
+                continue
             res = d.result(m, float(score[k]), float(sim[k]), 0.0, -1)
             res["reason"] = self.reason(it, other, float(name[k] @ name[k0]), float(goal[k] @ goal[k0]))
+            res["reason"]["meaning_z"] = round(float(min(z[k], self._z(self.meaning(k), k)[k0])), 3)
+            if not res["reason"]["summary_meaning"]:
+                res["reason"]["summary"] = f"名称、目标与指标整体相近（高于平均 {res['reason']['meaning_z']:.1f} 个标准差）；" \
+                                           + res["reason"]["summary"]
             out.append(res)
             if len(out) >= top:
                 break
@@ -105,9 +133,11 @@ class Comparables:
             parts.append("绩效目标相近")
         if shared:
             parts.append("共同指标：" + "、".join(x[1] if x[0] == x[1] else f"{x[0]}≈{x[1]}" for x in shared))
+        meaning = bool(parts)
         if ratio is not None:
             parts.append(f"金额为本项目的 {ratio:g} 倍")
-        return {"summary": "；".join(parts) or "文本相似", "shared_indicators": shared, "amount_ratio": ratio,
+        return {"summary": "；".join(parts) or "文本相似", "summary_meaning": meaning, "shared_indicators": shared,
+                "amount_ratio": ratio,
                 "name_similarity": round(name_sim, 4), "goal_similarity": round(goal_sim, 4)}
 
     def vectors_for(self, item: Item, field: str) -> np.ndarray:

@@ -40,11 +40,13 @@ def competition_ranks(values: np.ndarray, counts: np.ndarray, positive: bool = F
 
 
 def fuse(data: IndexData, mask: np.ndarray, gs: np.ndarray, cnt_g: np.ndarray, ls: np.ndarray, cnt_d: np.ndarray,
-         coverage: float, top: int, weights: Weights = WEIGHTS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+         coverage: float, top: int, weights: Weights = WEIGHTS,
+         lines_asked: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The fused top ``top`` of the candidates ``mask``, from the group scores ``gs`` (dense) and
     the lexical document scores ``ls`` with their candidate counts. Returns ``(cand, fused, order)``:
     the item indices fused, their fused scores, and the positions in them of the top, best first
-    (ties by item order).
+    (ties by item order). ``lines_asked``: the question names a classification code, so budget lines
+    are what it is about and their words weigh in full.
 
     Competition ranks (equal scores, equal rank). Exact: any item outside the first K of both
     rankings scores at most (w_dense + w_lex) / (rrf_k + K + 1), so once the top-th fused score is
@@ -59,7 +61,8 @@ def fuse(data: IndexData, mask: np.ndarray, gs: np.ndarray, cnt_g: np.ndarray, l
         near = mask & ((g_rank <= k)[data.item_group] | ((d_rank > 0) & (d_rank <= k))[data.item_doc])
         cand = np.flatnonzero(near)
         dr, lr = g_rank[data.item_group[cand]], d_rank[data.item_doc[cand]]
-        wl = w_lex * np.where(data.is_indicator[cand], w.lexical_indicator, 1.0)
+        w_line = 1.0 if lines_asked else w.lexical_line
+        wl = w_lex * np.where(data.is_indicator[cand], w.lexical_indicator, np.where(data.is_line[cand], w_line, 1.0))
         fused = w.dense / (w.rrf_k + dr) + np.where(lr > 0, wl / (w.rrf_k + np.maximum(lr, 1)), 0.0)
         # cand is in item order, so positions in it break ties as item indices do
         order = top_order(fused, np.arange(len(cand)), top)

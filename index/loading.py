@@ -16,7 +16,9 @@ from .lexical import BM25Index, Tokenizer
 from .texts import FIELD_WEIGHTS, Item
 
 #: kinds of item a search returns (budget units' department targets are items only as owners)
-KINDS = ("project", "indicator", "task")
+KINDS = ("project", "indicator", "task", "line")
+#: extra keys of an item that its result object shows
+RESULT_EXTRA = ("level1", "level2", "annual_target", "period_target", "type", "code", "scheme", "level", "flow", "table")
 
 
 class IndexUnavailable(Exception):
@@ -89,8 +91,20 @@ class IndexData:
         self.kinds = np.asarray([it.kind for it in self.items])
         self.years = np.asarray([it.year if it.year is not None else -1 for it in self.items])
         self.amounts = np.asarray([float(it.amount) if it.amount is not None else np.nan for it in self.items])
+        # an indicator has no amount of its own: an amount asked of indicators is its project's
+        owner = [self.by_iri.get((it.project or {}).get("iri")) if it.kind == "indicator" else None for it in self.items]
+        self.owner_amounts = np.asarray([self.amounts[o] if o is not None else a for o, a in zip(owner, self.amounts)])
+        #: kinds some item of which has an amount
+        self.kinds_with_amounts = {it.kind for it in self.items if it.amount is not None}
+        # classification concepts of every line: (item, concept id) pairs, for code filters
+        concepts: dict[str, int] = {}
+        pairs = [(n, concepts.setdefault(c, len(concepts))) for n, it in enumerate(self.items) if it.kind == "line"
+                 for c in it.extra.get("codes", ())]
+        self.concept_ids = concepts
+        self.line_concepts = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         self.searchable = np.isin(self.kinds, KINDS)
         self.is_indicator = self.kinds == "indicator"
+        self.is_line = self.kinds == "line"
         chains: dict[tuple[str, ...], int] = {}
         self.chain_id = np.asarray([chains.setdefault(tuple(it.regions), len(chains)) for it in self.items], dtype=np.int32)
         self.chains = list(chains)
@@ -118,5 +132,5 @@ class IndexData:
             out["project"] = it.project
         if best >= 0:
             out["match"] = {"field": FIELDS[int(self.p_field[best])], "text": self.text_of(best)}
-        out.update({k: v for k, v in it.extra.items() if k in ("level1", "level2", "annual_target", "period_target", "type")})
+        out.update({k: v for k, v in it.extra.items() if k in RESULT_EXTRA})
         return out

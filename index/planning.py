@@ -8,6 +8,7 @@ the question.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -35,11 +36,14 @@ class Filters:
     max_inclusive: bool = True
     regions: list[str] | None = None  # region labels any of which must be in the item's chain
     units: set[str] | None = None  # budget unit IRIs
+    codes: set[str] | None = None  # classification concept IRIs: budget lines must be classified under one
+    owner_amounts: bool = False  # amounts of indicators are their projects' (an indicator has none)
 
     def kind_only(self) -> bool:
         """No filter but the kind: the candidates of such filters are the same for every search."""
         return (self.town is None and self.year is None and self.years is None and self.iris is None
-                and self.amount_min is None and self.amount_max is None and not self.regions and not self.units)
+                and self.amount_min is None and self.amount_max is None and not self.regions and not self.units
+                and not self.codes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,12 +97,19 @@ class Candidates:
             wanted = set(f.regions)
             ok = np.asarray([bool(wanted.intersection(c)) for c in d.chains] or [False])
             mask &= ok[d.chain_id]
+        amounts = d.owner_amounts if f.owner_amounts else d.amounts
         if f.amount_min is not None:
-            a = np.nan_to_num(d.amounts, nan=-np.inf)
+            a = np.nan_to_num(amounts, nan=-np.inf)
             mask &= (a >= float(f.amount_min)) if f.min_inclusive else (a > float(f.amount_min))
         if f.amount_max is not None:
-            a = np.nan_to_num(d.amounts, nan=np.inf)
+            a = np.nan_to_num(amounts, nan=np.inf)
             mask &= (a <= float(f.amount_max)) if f.max_inclusive else (a < float(f.amount_max))
+        if f.codes is not None:
+            # a code restricts budget lines; projects, indicators and tasks are not filed under codes
+            ids = [d.concept_ids[c] for c in f.codes if c in d.concept_ids]
+            coded = np.zeros(len(d.items), dtype=bool)
+            coded[d.line_concepts[np.isin(d.line_concepts[:, 1], ids), 0]] = True
+            mask &= ~d.is_line | coded
         if f.iris is not None:
             mask &= self.item_set(f.iris).mask
         return mask
@@ -137,19 +148,44 @@ def check_length(query: str) -> None:
                             f"the question has {len(query)} characters; at most {MAX_QUESTION_CHARS}")
 
 
+#: names of the kinds of item, for notes to the researcher
+KIND_NAMES = {"project": "项目", "indicator": "绩效指标", "task": "重点任务", "line": "预算科目行"}
+_NOTATION = re.compile(r"[\[\]【】\s\d]+")
+
+
+def is_notation(source: str) -> bool:
+    """A code written as its number (2080104, 【208】), not as its name (普法宣传)."""
+    return bool(_NOTATION.fullmatch(source))
+
+
 class Plan:
     """What one search asks: the base filters of its explicit parameters and the reading of its
-    question (None when the question is not read)."""
+    question (None when the question is not read), with notes on what was not applied as asked."""
 
     def __init__(self, query: str, lexicon, *, kind: str | None, town: str | None, year: int | None,
                  iris: ItemSet | None, amount_min: Decimal | None, amount_max: Decimal | None,
-                 parse: bool, off: tuple[str, ...] | list[str]):
+                 parse: bool, off: tuple[str, ...] | list[str], kinds_with_amounts=frozenset(KIND_NAMES)):
         self.query = query
         self.base = Filters(kind=kind or "all", town=town, year=year, iris=iris, amount_min=amount_min,
                             amount_max=amount_max)
         self.explicit = {"kind": kind is not None, "town": town is not None, "year": year is not None,
                          "amount": amount_min is not None or amount_max is not None}
-        self.interp = read_question(query, lexicon, off) if parse and lexicon is not None and query.strip() else None
+        self.kinds_with_amounts = kinds_with_amounts
+        self.notes: list[str] = []
+        self.interp = None
+        if parse and lexicon is not None and query.strip():
+            self.interp = read_question(query, lexicon, off, kind)
+            self._keep_code_names()
+
+    def _keep_code_names(self) -> None:
+        # a code's name restricts budget lines only; projects, indicators and tasks about 普法宣传 are
+        # found by its words, so they stay in the text to rank by
+        from .understand import text_without
+
+        named = [f for f in self.interp.filters if f.kind == "code" and not is_notation(f.source)]
+        if named:
+            self.interp.text = text_without(self.interp.query, [f for f in self.interp.filters
+                                                                 if not any(f is g for g in named)])
 
     @property
     def text(self) -> str:
@@ -161,7 +197,24 @@ class Plan:
         f = replace(self.base)
         if self.interp is not None:
             apply(self.interp, f, self.explicit)
+        self._amounts_of_kind(f)
         return f
+
+    def _amounts_of_kind(self, f: Filters) -> None:
+        """An amount asked of a kind that has none says so instead of silently finding nothing:
+        indicators are filtered by their project's amount; other kinds without amounts ignore it."""
+        if (f.amount_min is None and f.amount_max is None) or f.kind == "all" or f.kind in self.kinds_with_amounts:
+            return
+        if f.kind == "indicator" and "project" in self.kinds_with_amounts:
+            f.owner_amounts = True
+            self.note("绩效指标本身没有金额：金额条件按指标所属项目的金额筛选")
+        else:
+            f.amount_min = f.amount_max = None
+            self.note(f"{KIND_NAMES.get(f.kind, f.kind)}没有金额：金额条件未应用")
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
     def relaxations(self) -> Iterator[None]:
         """Turn the ambiguous filters of the question back into text, the last first, one at a time
@@ -174,23 +227,38 @@ class Plan:
         for i, flt in reversed(list(enumerate(self.interp.filters))):
             if flt.kind in ("region", "unit", "code") and flt.ambiguous:
                 self.interp = relax(self.interp, i, note=f"“{flt.source}”既是地名/科目也出现在项目名称中：没有同时满足的结果，已改作检索词")
+                self._keep_code_names()
                 yield
 
+    def interpretation(self) -> dict | None:
+        """The reading of the question for the response, with the plan's notes."""
+        if self.interp is None:
+            return None
+        d = self.interp.as_dict()
+        d["notes"] += [n for n in self.notes if n not in d["notes"]]
+        return d
 
-def read_question(query: str, lexicon, off) -> object:
+
+def read_question(query: str, lexicon, off, kind: str | None = None) -> object:
     """The filters written in ``query`` (an :class:`~index.understand.Interpretation`), without
-    those the researcher turned off (``off``: their words stay search text)."""
+    those the researcher turned off (``off``: their words stay search text). A classification code
+    restricts budget lines; when the search is for other kinds only it is search text."""
     from .understand import relax, understand
 
     interp = understand(query, lexicon)
+    asked = {kind} if kind and kind != "all" else {f.value for f in interp.filters if f.kind == "kind"}
+    lines = not asked or "line" in asked
     for i in reversed(range(len(interp.filters))):
         flt = interp.filters[i]
         if flt.source in off:
             interp = relax(interp, i, note=f"“{flt.source}”按检索词处理（已取消该筛选）")
-        elif flt.kind == "code":
-            # projects and indicators are not filed under classification codes: the code's
+        elif flt.kind == "code" and not lines:
+            # projects, indicators and tasks are not filed under classification codes: the code's
             # name says what the question is about, so it stays in the text to rank by
-            interp = relax(interp, i, note=f"“{flt.source}”是预算科目（{flt.label}）：项目不按科目编列，按检索词处理")
+            interp = relax(interp, i, note=f"“{flt.source}”是预算科目（{flt.label}）：项目、指标和任务不按科目编列，按检索词处理")
+        elif flt.kind == "code":
+            interp.notes.append(f"“{flt.source}”是预算科目（{flt.label}）：预算科目行按该科目筛选"
+                                + ("" if is_notation(flt.source) else "，项目、指标和任务按检索词检索"))
     return interp
 
 
@@ -198,6 +266,8 @@ def apply(interp, f: Filters, explicit: dict[str, bool]) -> None:
     """Add the filters of a reading of the question to ``f`` (explicit parameters win)."""
     regions: list[str] = []
     units: set[str] = set()
+    codes: set[str] = set()
+    notation = False
     for flt in interp.filters:
         if flt.kind == "region" and not explicit["town"]:
             regions.extend(flt.value)
@@ -215,7 +285,14 @@ def apply(interp, f: Filters, explicit: dict[str, bool]) -> None:
         elif flt.kind == "kind" and not explicit["kind"]:
             kinds = {x.value for x in interp.filters if x.kind == "kind"}
             f.kind = flt.value if len(kinds) == 1 else "all"
+        elif flt.kind == "code":
+            codes.update(flt.iris)
+            notation = notation or is_notation(flt.source)
     if regions:
         f.regions = regions
     if units:
         f.units = units
+    if codes:
+        f.codes = codes
+        if notation and f.kind == "all":
+            f.kind = "line"  # a code's number says nothing about projects, indicators or tasks

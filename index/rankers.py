@@ -163,11 +163,21 @@ class DenseRanker:
         """Dense score of every passage group with candidates (−inf otherwise) and the offset of its
         best passage within the group (−1 when it has none). ``pair_cnt``: candidate passages per
         (field, text) pair (:meth:`Counts.pair_counts`), computed when not given."""
+        gs, gbest, _ = self.scores_and_best(qv, cnt_g, pair_cnt)
+        return gs, gbest
+
+    def scores_and_best(self, qv: np.ndarray, cnt_g: np.ndarray, pair_cnt: np.ndarray | None = None,
+                        reference: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+        """:meth:`group_scores`, and the best passage of any candidate scored against the per-field
+        statistics of the ``reference`` pair counts (a wider population, e.g. every item of the kind)
+        instead of the candidates' own: how close the best match is, comparable across filters (a
+        filter leaving 8 projects must not make their best look worse than among all 27), as
+        ``{"dense_best": that score, "cosine_best": the raw cosine of the nearest candidate passage}``."""
         d = self.data
         gs = np.full(d.n_groups, -np.inf, dtype=np.float32)
         gbest = np.full(d.n_groups, -1, dtype=np.int64)
         if not cnt_g.any() or not len(d.g_text):
-            return gs, gbest
+            return gs, gbest, {"dense_best": float("-inf"), "cosine_best": float("-inf")}
         ne = d.g_nonempty
         active = ne[cnt_g[ne] > 0]
         # a selective filter (a town, a year, a SPARQL set) leaves few groups: score only theirs
@@ -189,7 +199,14 @@ class DenseRanker:
             gs[cnt_g == 0], gbest[cnt_g == 0] = -np.inf, -1
         if approximate:
             self.rescore(qv, gs, gbest, cnt_g, cos, zw, mu)
-        return gs, gbest
+        best = {"dense_best": float("-inf"), "cosine_best": float("-inf")}
+        present = pair_cnt > 0
+        if reference is not None and present.any():
+            mu_r, sd_r = self.field_stats(qv, cos, reference, approximate)
+            zw_r = d.field_w / sd_r
+            ref_score = cos[d.pair_text] * zw_r[d.pair_field] - (mu_r * zw_r)[d.pair_field]
+            best = {"dense_best": float(ref_score[present].max()), "cosine_best": float(cos[d.pair_text][present].max())}
+        return gs, gbest, best
 
     def rescore(self, qv, gs, gbest, cnt_g, cos, zw, mu, chunk: int = 256) -> None:
         """Exact scores for the dense top ``DENSE_DEPTH`` groups: groups in order of their upper-bound

@@ -23,6 +23,7 @@ ranking are fused (an exact bound says when the rest cannot enter).
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from collections.abc import Callable, Generator
 from decimal import Decimal
 from pathlib import Path
@@ -145,27 +146,44 @@ class SearchEngine:
         check_length(query)
         plan = Plan(query, self.lexicon, kind=kind, town=town, year=year,
                     iris=self.item_set(iris) if iris is not None else None,  # once, also for a relaxed retry
-                    amount_min=amount_min, amount_max=amount_max, parse=parse, off=off)
+                    amount_min=amount_min, amount_max=amount_max, parse=parse, off=off,
+                    kinds_with_amounts=self.data.kinds_with_amounts)
         vecs: dict[str, np.ndarray] = {}  # a relaxed retry ranks the same words again: embed them once
 
+        signals: dict | None = None
+
         def ranked(text: str, f: Filters) -> Generator[str, np.ndarray, list[dict]]:
+            nonlocal signals
             mask = self.candidates(f)
             if not mask.any():
                 return []
             if text not in vecs:
                 vecs[text] = yield text
-            return self.rank(text, f, top=top, qv=vecs[text], mask=mask)
+            results, signals = self.rank_with_signals(text, f, top=top, qv=vecs[text], mask=mask)
+            return results
 
         f = plan.filters()
-        results = (yield from ranked(plan.text, f)) if plan.text.strip() else self.browse(f, top)
+        searched = bool(plan.text.strip())
+        results = (yield from ranked(plan.text, f)) if searched else self.browse(f, top)
         if not results:
             for _ in plan.relaxations():
                 results = yield from ranked(plan.text, plan.filters())
                 if results:
                     break
         out: dict = {"results": results}
+        if searched and plan.interp is not None and not plan.interp.text.strip():
+            # every word was a filter (2080104, 清溪镇2024年的项目): the results are what was asked
+            out["match"] = "strong" if results else "none"
+        elif searched:
+            # how close the best match is (calibrated, see index.weights): "none" says the corpus
+            # holds nothing close, whatever the ranking returned
+            p = self.weights.match_probability(signals) if results and signals else 0.0
+            out["match"] = self.weights.match_level(p)
+            out["match_probability"] = round(p, 4)
         if plan.interp is not None:
-            out["interpretation"] = plan.interp.as_dict()
+            out["interpretation"] = plan.interpretation()
+        elif plan.notes:
+            out["notes"] = plan.notes
         return out
 
     def browse(self, f: Filters, top: int) -> list[dict]:
@@ -197,10 +215,18 @@ class SearchEngine:
              memo: dict[str, np.ndarray] | None = None, mask: np.ndarray | None = None) -> list[dict]:
         """The top ``top`` candidates of ``f`` for ``query``, dense and lexical rankings fused (see
         :func:`index.fusion.fuse`). ``mask``: the candidates of ``f`` when already computed."""
+        return self.rank_with_signals(query, f, top=top, qv=qv, memo=memo, mask=mask)[0]
+
+    def rank_with_signals(self, query: str, f: Filters, top: int = 10, qv: np.ndarray | None = None,
+                          memo: dict[str, np.ndarray] | None = None,
+                          mask: np.ndarray | None = None) -> tuple[list[dict], dict | None]:
+        """:meth:`rank`, and what says how close the best match is (see :mod:`index.relevance`):
+        ``{"dense_top": the best dense score of any candidate, "coverage": share of the words in
+        the corpus, "candidates": how many}`` (None without candidates)."""
         if mask is None:
             mask = self.candidates(f)
         if not mask.any():
-            return []
+            return [], None
         if qv is None:
             qv = memo.get(query) if memo is not None else None
             if qv is None:
@@ -209,9 +235,22 @@ class SearchEngine:
                     memo[query] = qv
         key = Candidates.key(f)
         cnt_g, cnt_d = self._counts.counts(mask, key=key)
-        gs, gbest = self.dense.group_scores(qv, cnt_g, self._counts.pair_counts(cnt_g, key=key) if key is not None else None)
+        pair_cnt = self._counts.pair_counts(cnt_g, key=key) if key is not None else None
+        if f.codes:
+            # a code selects lines by the very words ranked: statistics over those lines alone have
+            # no spread (identical texts), so the per-field statistics are those without the code
+            unc = replace(f, codes=None)
+            ukey = Candidates.key(unc)
+            pair_cnt = self._counts.pair_counts(self._counts.counts(self.candidates(unc), key=ukey)[0], key=ukey)
+        if pair_cnt is None:
+            pair_cnt = self._counts.pair_counts(cnt_g)
+        ref = Filters(kind=f.kind)  # how close the best match is, against every item of the kind
+        rkey = Candidates.key(ref)
+        reference = self._counts.pair_counts(self._counts.counts(self.candidates(ref), key=rkey)[0], key=rkey)
+        gs, gbest, best_ref = self.dense.scores_and_best(qv, cnt_g, pair_cnt, reference)
         ls = self.lexical.doc_scores(query, cnt_d)
-        cand, fused, order = fuse(self.data, mask, gs, cnt_g, ls, cnt_d, self.lexical.coverage(query), top, self.weights)
+        cand, fused, order = fuse(self.data, mask, gs, cnt_g, ls, cnt_d, self.lexical.coverage(query), top, self.weights,
+                                   lines_asked=bool(f.codes))
         d = self.data
         out = []
         for j in order:
@@ -219,7 +258,8 @@ class SearchEngine:
             g = d.item_group[n]
             best = int(d.p_start[n] + gbest[g]) if gbest[g] >= 0 else -1
             out.append(d.result(n, float(fused[j]), float(gs[g]), float(ls[d.item_doc[n]]), best))
-        return out
+        signals = {**best_ref, "coverage": self.lexical.coverage(query), "candidates": int(mask.sum())}
+        return out, signals
 
     # -- the model ---------------------------------------------------------------------------------
     def embed_query(self, query: str) -> np.ndarray:

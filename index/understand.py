@@ -639,6 +639,11 @@ def relax(interp: Interpretation, filter_index: int, note: str | None = None) ->
     return Interpretation(filters, _rest(query, filters), notes, query)
 
 
+def text_without(query: str, filters: list[Filter]) -> str:
+    """The words of ``query`` that are not part of ``filters`` (with their filler): the text to rank by."""
+    return _rest(query, filters)
+
+
 def _rest(query: str, filters: list[Filter]) -> str:
     taken = [False] * len(query)
     for f in filters:

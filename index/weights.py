@@ -23,6 +23,8 @@ class Weights:
     #: the lexical weight is scaled by this for indicators: short formulaic texts where sharing a
     #: generic word (设备, 及时率) says little
     lexical_indicator: float = 0.5
+    #: … and for budget lines, for the same reason (行政运行, 群众文化: generic names of categories)
+    lexical_line: float = 0.5
     #: an item's dense score is its best passage plus this times its second best (when positive):
     #: evidence from two places counts
     second_passage: float = 0.3
@@ -43,6 +45,12 @@ class Weights:
     amount_share: float = 0.08
     #: the ratio assumed when either amount is unknown (neither favoured nor penalised much)
     amount_unknown_ratio: float = 0.5
+    #: a project is comparable only when the meaning it shares (the weighted profile similarity) is
+    #: at least this many standard deviations above the usual, from both projects' sides
+    #: (bench/comparable_threshold.py: chosen by balanced accuracy on pairs labelled from the development
+    #: queries; 10 × 5-fold cross-validation: recall 0.88, precision 0.30 — the "not comparable" labels
+    #: are pairs no query happened to grade together, many of them alike all the same)
+    comparable_min_z: float = 0.79
     #: reasons given for a comparable project (raw e5 cosines: they crowd near 0.85 even for
     #: unrelated texts, so only near-paraphrases count)
     shared_indicator_cos: float = 0.95
@@ -50,6 +58,35 @@ class Weights:
     similar_goal_cos: float = 0.93
     #: shared indicators listed at most
     shared_indicators_max: int = 3
+
+    # -- how close the best match is (``match`` of a search: strong / weak / none) -----------------
+    #: logistic model of "the corpus answers this question" over the signals of a search (see
+    #: SearchEngine.rank_with_signals): the raw cosine of the nearest candidate passage, its score
+    #: standardised against every item of the kind, and the share of the question's words the corpus
+    #: uses. Fitted and cross-validated by bench/no_match.py on the development queries and
+    #: bench/no-answer-queries.json (multilingual-e5-small; another model needs its own fit).
+    #: Measured (10 × 5-fold cross-validation grouped by question, 18 answered and 22 unanswered
+    #: questions, kinds project and all): "none" precision 0.998, recall 1.0. The standardised score
+    #: gets almost no weight on the samples: the raw cosine and the word coverage separate them.
+    match_coefficients: tuple[float, float, float] = (42.0479, -0.0782, 5.5622)
+    match_intercept: float = -39.8558
+    #: probability below which a search says "no close match", and from which it says "strong"
+    match_none_below: float = 0.5
+    match_strong_from: float = 0.9
+
+    def match_probability(self, signals: dict) -> float:
+        import math
+
+        x = (signals["cosine_best"], signals["dense_best"], signals["coverage"])
+        if not all(math.isfinite(v) for v in x):
+            return 0.0
+        z = self.match_intercept + sum(c * v for c, v in zip(self.match_coefficients, x))
+        return 1 / (1 + math.exp(-z)) if z > -700 else 0.0
+
+    def match_level(self, probability: float) -> str:
+        if probability < self.match_none_below:
+            return "none"
+        return "strong" if probability >= self.match_strong_from else "weak"
 
     def fuse_depth(self, top: int) -> int:
         return max(self.fuse_depth_per_result * top, self.fuse_depth_min)

@@ -48,7 +48,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'self'")
 
-KIND_LABELS = {"project": "项目", "indicator": "指标", "task": "重点任务"}
+KIND_LABELS = {"project": "项目", "indicator": "指标", "task": "重点任务", "line": "预算科目行"}
 FILTER_LABELS = {"town": "地区", "region": "地区", "unit": "单位", "year": "年度", "amount": "金额", "kind": "类型",
                  "code": "科目"}
 FIELD_LABELS = {"name": "名称", "alias": "名称（异写）", "goal": "绩效目标", "summary": "项目概述", "indicator": "绩效指标",
@@ -492,8 +492,8 @@ def search_page(request: Request, q: str = "", kind: str = "", town: str = "", y
     off = [w for w in dict.fromkeys(off) if w and w in q]  # words of an earlier question do not carry over
     if len(q) > MAX_Q:
         errors["q"] = f"检索词过长（{len(q)} 字），请不超过 {MAX_Q} 字。"
-    if kind not in ("", "project", "indicator", "task"):
-        errors["kind"] = "类型只能是项目、指标或重点任务。"
+    if kind and kind not in KIND_LABELS:
+        errors["kind"] = "类型只能是项目、指标、重点任务或预算科目行。"
     year_v = None
     if year:
         try:
