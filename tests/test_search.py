@@ -353,7 +353,7 @@ def test_a_code_in_a_project_question_stays_text(engine):
 
 def test_amounts_asked_of_indicators_say_how_they_were_read(engine):
     """Indicators have no amounts: 五十万以内的指标 filters them by their project's amount and says so."""
-    res = engine.search("五十万以内的指标", top=100)
+    res = engine.search("五十万以内的指标", top=1000)
     assert "绩效指标本身没有金额：金额条件按指标所属项目的金额筛选" in res["interpretation"]["notes"]
     assert res["results"] and all(r["kind"] == "indicator" for r in res["results"])
     projects = {it.iri: it for it in engine.items if it.kind == "project"}
@@ -361,7 +361,7 @@ def test_amounts_asked_of_indicators_say_how_they_were_read(engine):
 
     assert all(Decimal(projects[r["project"]["iri"]].amount) <= 500_000 for r in res["results"])
     # the same without reading the question: explicit parameters get the note too
-    plain = engine.search("", kind="indicator", amount_max=Decimal(500_000), parse=False, top=100)
+    plain = engine.search("", kind="indicator", amount_max=Decimal(500_000), parse=False, top=1000)
     assert plain["notes"] == ["绩效指标本身没有金额：金额条件按指标所属项目的金额筛选"]
     assert {r["iri"] for r in plain["results"]} == {r["iri"] for r in res["results"]}
 

@@ -516,6 +516,7 @@ def search_page(request: Request, q: str = "", kind: str = "", town: str = "", y
     interp = None
     error = None
     seconds = None
+    match = None
     chips: list[dict] = []
     if searched and not errors:
         if engine is None:
@@ -526,6 +527,7 @@ def search_page(request: Request, q: str = "", kind: str = "", town: str = "", y
                 out = run_search(engine, q, kind or None, town or None, year_v, amin_v, amax_v, top, parse_on, off)
                 results = out["results"]
                 interp = out.get("interpretation")
+                match = out.get("match")
             except QuestionError as exc:  # a number out of bounds, a question too long: the researcher can fix it
                 errors["q"] = f"{exc.message}，请修改后重试。"
             except (IndexUnavailable, EmbedderError, OSError, RuntimeError) as exc:
@@ -569,7 +571,7 @@ def search_page(request: Request, q: str = "", kind: str = "", town: str = "", y
     groups = region_options(request)
     return render(request, "search.html", nav="search", q=q, kind=kind, town=town, year=year, amin=amin, amax=amax,
                   top=top, parse_on=parse_on, off=off, errors=errors, searched=searched, results=results,
-                  interp=interp, chips=chips, explicit=explicit, error=error, seconds=seconds,
+                  interp=interp, chips=chips, explicit=explicit, error=error, seconds=seconds, match=match,
                   region_groups=groups, town_labels={lab for _, labs in groups for lab in labs},
                   years=years_in_graph(request),
                   overview=overview(request) if not searched else None, examples=EXAMPLE_SEARCHES,
