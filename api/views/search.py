@@ -51,8 +51,8 @@ SIMILAR_EXAMPLE = {
     "score": 0.971901, "scores": {"dense": 0.9762, "lexical": 0.0, "fused": 0.971901},
     "regions": ["南城街道", "东莞市", "广东省"], "document": "dongguan-nancheng-2026-performance-targets.txt",
     "lines": [85, 110], "type": "其他运转类（综合类）",
-    "reason": {"summary": "项目名称相同；绩效目标相近；金额为本项目的 1.06 倍", "shared_indicators": [], "amount_ratio": 1.06,
-               "name_similarity": 1.0, "goal_similarity": 0.9389},
+    "reason": {"summary": "项目名称相同；绩效目标相近；金额为本项目的 1.06 倍", "summary_meaning": True, "shared_indicators": [],
+               "amount_ratio": 1.06, "name_similarity": 1.0, "goal_similarity": 0.9389, "meaning_z": 3.202},
 }
 
 SEARCH_DESCRIPTION = """混合检索项目、绩效指标和年度重点工作任务：e5 语义向量与 jieba BM25 两路排序按加权倒数排名融合。
