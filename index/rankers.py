@@ -200,8 +200,12 @@ class DenseRanker:
         if approximate:
             self.rescore(qv, gs, gbest, cnt_g, cos, zw, mu)
         best = {"dense_best": float("-inf"), "cosine_best": float("-inf")}
-        present = pair_cnt > 0
-        if reference is not None and present.any():
+        if reference is None:
+            return gs, gbest, best
+        # the pairs the candidates' passages use (pair_cnt may count a wider population: see SearchEngine)
+        present = np.zeros(len(d.pair_text), dtype=bool)
+        present[d.g_pair[pidx] if selective else d.g_pair[(cnt_g > 0)[d.g_of_passage]]] = True
+        if present.any():
             mu_r, sd_r = self.field_stats(qv, cos, reference, approximate)
             zw_r = d.field_w / sd_r
             ref_score = cos[d.pair_text] * zw_r[d.pair_field] - (mu_r * zw_r)[d.pair_field]

@@ -220,9 +220,11 @@ class SearchEngine:
     def rank_with_signals(self, query: str, f: Filters, top: int = 10, qv: np.ndarray | None = None,
                           memo: dict[str, np.ndarray] | None = None,
                           mask: np.ndarray | None = None) -> tuple[list[dict], dict | None]:
-        """:meth:`rank`, and what says how close the best match is (see :mod:`index.relevance`):
-        ``{"dense_top": the best dense score of any candidate, "coverage": share of the words in
-        the corpus, "candidates": how many}`` (None without candidates)."""
+        """:meth:`rank`, and the signals of how close the best match is (the ``match`` of a search,
+        see :meth:`index.weights.Weights.match_probability`): ``{"cosine_best": raw cosine of the
+        nearest candidate passage, "dense_best": its score against the statistics of every item of
+        the kind, "coverage": share of the words the corpus uses, "candidates": how many}`` (None
+        without candidates)."""
         if mask is None:
             mask = self.candidates(f)
         if not mask.any():
@@ -242,8 +244,6 @@ class SearchEngine:
             unc = replace(f, codes=None)
             ukey = Candidates.key(unc)
             pair_cnt = self._counts.pair_counts(self._counts.counts(self.candidates(unc), key=ukey)[0], key=ukey)
-        if pair_cnt is None:
-            pair_cnt = self._counts.pair_counts(cnt_g)
         ref = Filters(kind=f.kind)  # how close the best match is, against every item of the kind
         rkey = Candidates.key(ref)
         reference = self._counts.pair_counts(self._counts.counts(self.candidates(ref), key=rkey)[0], key=rkey)
