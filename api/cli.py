@@ -428,7 +428,7 @@ def _print_results(results: list[dict]) -> None:
 
 @app.command()
 def search(text: str = typer.Argument("", help="the question, in Chinese"),
-           kind: Optional[str] = typer.Option(None, "--kind", help="project | indicator | task | all (default all)"),
+           kind: Optional[str] = typer.Option(None, "--kind", help="project | indicator | task | line | all (default all)"),
            town: Optional[str] = typer.Option(None, "--town", help="region name, e.g. 清溪 / 清溪镇 / 东莞"),
            year: Optional[int] = typer.Option(None, "--year"),
            top: int = typer.Option(10, "--top", min=1, max=1000),
@@ -439,8 +439,8 @@ def search(text: str = typer.Argument("", help="the question, in Chinese"),
            explain: bool = typer.Option(False, "--explain", help="print how the question was understood"),
            data: Optional[Path] = DataOpt) -> None:
     """Hybrid semantic + lexical search over projects, indicators and key tasks."""
-    if kind is not None and kind not in ("project", "indicator", "task", "all"):
-        fail(f"--kind must be project, indicator, task or all (got {kind!r})", 2)
+    if kind is not None and kind not in ("project", "indicator", "task", "line", "all"):
+        fail(f"--kind must be project, indicator, task, line or all (got {kind!r})", 2)
     iris = _sparql_iris(data, sparql_filter)
     engine = _engine(data)
     if iris is not None:

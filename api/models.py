@@ -8,7 +8,7 @@ about it (the API adds fields, it never removes them: see CONTRACT.md).
 """
 from __future__ import annotations
 
-from typing import Union
+from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,13 +46,16 @@ class Reason(Open):
     name_similarity: float | None = None
     goal_similarity: float | None = None
     similarity: float | None = Field(None, description="指标或任务：文本相似度")
+    meaning_z: float | None = Field(None, description="项目：名称、目标与指标的整体相似度高于平均的标准差数（两方向取小）；"
+                                                      "低于阈值的项目不列为可比项目，金额只用于排序和说明")
+    summary_meaning: bool | None = Field(None, description="名称、目标或指标的相近程度达到说明阈值")
 
 
 class SearchResult(Open):
     """A result object of ``/api/search`` and ``/api/similar`` (and of ``budgetkg search --json``)."""
 
     iri: str
-    kind: str = Field(description="project 项目、indicator 绩效指标、task 年度重点工作任务")
+    kind: str = Field(description="project 项目、indicator 绩效指标、task 年度重点工作任务、line 预算科目行")
     name: str | None = None
     unit: str | None = Field(None, description="预算单位全称")
     town: str | None = Field(None, description="地区（最具体的一级），如 清溪镇")
@@ -72,6 +75,11 @@ class SearchResult(Open):
     annual_target: str | None = Field(None, description="指标：年度指标值")
     period_target: str | None = Field(None, description="指标：实施周期指标值")
     reason: Reason | None = Field(None, description="仅 /api/similar：可比原因")
+    code: str | None = Field(None, description="预算科目行：科目编码，如 2080104")
+    scheme: str | None = Field(None, description="预算科目行：functional 功能分类 或 economic 经济分类")
+    level: str | None = Field(None, description="预算科目行：类、款 或 项")
+    flow: str | None = Field(None, description="预算科目行：income 收入 或 expenditure 支出")
+    table: ItemRef | None = Field(None, description="预算科目行：所在的预算表")
 
 
 class AmountRange(Open):
@@ -110,6 +118,11 @@ class Interpretation(Open):
 
 class SearchResponse(Open):
     results: list[SearchResult]
+    match: Literal["strong", "weak", "none"] | None = Field(
+        None, description="最佳结果与问题的接近程度：strong 有明确相关的内容、weak 只有部分相关、none 图谱中没有接近的内容"
+                          "（结果仅按相似度排列，并非答案）。由语义相似度与词语覆盖率经校准得出；仅按条件浏览时没有")
+    match_probability: float | None = Field(None, description="校准后“图谱中有相关内容”的概率（0–1）；问题全部被识别为条件时没有")
+    notes: list[str] | None = Field(None, description="未识别问题（parse=false）时的说明，如所选类型没有金额")
     interpretation: Interpretation | None = Field(None, description="问题中识别出的条件（parse=false 时没有）")
     sparql_candidates: int | None = Field(None, description="sparql 过滤查询返回的 IRI 数")
 

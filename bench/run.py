@@ -498,7 +498,7 @@ def measure_ann(engine, k: int = 10) -> dict:
     import faiss
     import numpy as np
 
-    import index.search as S
+    import index.rankers as S
 
     vectors = np.ascontiguousarray(np.asarray(engine.vectors), dtype=np.float32)
     t = time.perf_counter()
@@ -521,8 +521,8 @@ def measure_ann(engine, k: int = 10) -> dict:
     from index.search import Filters
 
     exact_top = [[r["iri"] for r in engine.rank(q, Filters(), top=k, qv=qv)] for q, qv in zip(SEARCHES, qvs)]
-    saved = (engine.faiss, S.EXACT_LIMIT)
-    engine.faiss, S.EXACT_LIMIT = hnsw, 0
+    saved = (engine.data.faiss, S.EXACT_LIMIT)
+    engine.data.faiss, S.EXACT_LIMIT = hnsw, 0
     try:
         rank_ms, item_recall = [], []
         for q, qv, truth in zip(SEARCHES, qvs, exact_top):
@@ -531,7 +531,7 @@ def measure_ann(engine, k: int = 10) -> dict:
             rank_ms.append(time.perf_counter() - t)
             item_recall.append(len(set(truth) & set(got)) / max(1, len(truth)))
     finally:
-        engine.faiss, S.EXACT_LIMIT = saved
+        engine.data.faiss, S.EXACT_LIMIT = saved
     return {"index": f"HNSW32 efConstruction 80; efSearch max({S.HNSW_EF_SEARCH}, {S.HNSW_EF_FACTOR} × texts asked for)",
             "vectors": int(vectors.shape[0]), "build_seconds": round(build_s, 2),
             "text_recall_at_10": round(float(np.mean(text_recall)), 4), "hybrid_recall_at_10": round(float(np.mean(item_recall)), 4),

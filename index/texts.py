@@ -5,7 +5,9 @@ Text units, chosen by measurement on the development queries (see bench/search_q
 a project is described by its name, its goals, its 项目概述/设立依据, its indicators' 三级 texts and
 the names other tables give it (重点项目 list, 项目经费情况说明); an indicator by its 三级 text
 (its 一级/二级 levels and target are kept as context for display and lexical matching); a key task
-by its name, content and expected outcome.
+by its name, content and expected outcome; a budget line (a coded line of a budget table) by the
+name printed on it and its classification's name when that differs (field ``line``: its cosines
+are standardised among lines, so short code names do not shift the statistics of project names).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ FIELD_WEIGHTS = {
     "outcome": 0.95,
     "basis": 0.93,
     "clause": 0.95,
+    "line": 1.0,
 }
 MAX_CHARS = 400  # e5-small reads 512 tokens; longer goals are cut at a sentence end near this
 
@@ -35,7 +38,7 @@ MAX_CHARS = 400  # e5-small reads 512 tokens; longer goals are cut at a sentence
 @dataclass
 class Item:
     iri: str
-    kind: str  # project | indicator | task
+    kind: str  # project | indicator | task | line
     name: str
     unit: str | None = None
     unit_iri: str | None = None
@@ -188,4 +191,35 @@ def load_items(store) -> list[Item]:
             it.fields.append(("clause", c))
         it.extra = {"optional": r["opt"] == "true", "content": r["content"], "outcome": r["outcome"]}
         items.append(it)
-    return list(projects.values()) + items
+    # budget lines come last: the items before them keep their order (ties rank by item order)
+    return list(projects.values()) + items + _lines(store, base)
+
+
+_SCHEME_NAMES = {"https://w3id.org/budgetkg/def#FunctionalClassification": "functional",
+                 "https://w3id.org/budgetkg/def#EconomicClassification": "economic"}
+
+
+def _lines(store, base) -> list[Item]:
+    """Coded lines of budget tables: name as printed, code, amount (元), table, document."""
+    lines: dict[str, Item] = {}
+    for r in store.select("""
+        SELECT ?l ?printed ?c ?notation ?pref ?scheme ?level ?flow ?unit ?year ?amount ?table ?tl ?file ?start ?end WHERE {
+          ?l a bkg:BudgetLine ; bkg:classification ?c ; bkg:budgetUnit ?unit ; bkg:inTable ?table ;
+             bkg:sourceDocument/bkg:sourceFile ?file ; bkg:lineStart ?start ; bkg:lineEnd ?end .
+          ?c skos:notation ?notation .
+          OPTIONAL { ?c skos:prefLabel ?pref } OPTIONAL { ?c skos:inScheme ?scheme } OPTIONAL { ?table rdfs:label ?tl }
+          OPTIONAL { ?l bkg:printedName ?printed } OPTIONAL { ?l bkg:codeLevel ?level } OPTIONAL { ?l bkg:flow ?flow }
+          OPTIONAL { ?l bkg:fiscalYear ?year } OPTIONAL { ?l bkg:amount ?amount } }
+        ORDER BY ?l ?notation"""):
+        it = lines.get(r["l"])
+        if it is None:
+            name = r["printed"] or r["pref"] or r["notation"]
+            it = lines[r["l"]] = base(r["l"], "line", name, r["unit"], r["year"], r["amount"], r["file"], r["start"], r["end"])
+            it.fields.append(("line", name))
+            it.extra = {"code": r["notation"], "scheme": _SCHEME_NAMES.get(r["scheme"], r["scheme"]), "level": r["level"],
+                        "flow": r["flow"], "table": {"iri": r["table"], "name": r["tl"]}, "codes": []}
+        if r["pref"] and ("line", r["pref"]) not in it.fields:
+            it.fields.append(("line", r["pref"]))
+        if r["c"] not in it.extra["codes"]:
+            it.extra["codes"].append(r["c"])
+    return list(lines.values())

@@ -263,12 +263,9 @@ class Lexicon:
     # -- construction -----------------------------------------------------------------------------
     @classmethod
     def from_store(cls, store) -> Lexicon:
-        regions: dict[str, dict] = {}
-        for r in store.select("SELECT ?r ?l ?lev ?p WHERE { ?r a bkg:Region ; rdfs:label ?l . "
-                              "OPTIONAL { ?r bkg:adminLevel ?lev } OPTIONAL { ?r bkg:partOf ?p } }"):
-            e = regions.setdefault(r["r"], {"label": r["l"], "level": r["lev"], "parents": []})
-            if r["p"] and r["p"] not in e["parents"] and r["p"] != r["r"]:
-                e["parents"].append(r["p"])
+        from ingest.regions import region_graph
+
+        regions = region_graph(store)
         units: dict[str, dict] = {}
         for r in store.select("SELECT ?u ?l ?r WHERE { ?u a bkg:BudgetUnit ; rdfs:label ?l . "
                               "OPTIONAL { ?u bkg:region ?r } }"):
@@ -317,15 +314,9 @@ class Lexicon:
         return self.years[0] if self.years else self.newest_year
 
     def _ancestors(self, iri: str) -> list[str]:
-        out: list[str] = []
-        todo = list(self.regions.get(iri, {}).get("parents", []))
-        while todo:
-            p = todo.pop()
-            if p in out or p == iri:
-                continue
-            out.append(p)
-            todo.extend(self.regions.get(p, {}).get("parents", []))
-        return out
+        from ingest.regions import ancestors
+
+        return ancestors(self.regions, iri)
 
     def _build(self) -> None:
         children: dict[str, list[str]] = {}
@@ -643,6 +634,11 @@ def relax(interp: Interpretation, filter_index: int, note: str | None = None) ->
     if not filters:
         return Interpretation([], query.strip(), notes, query)
     return Interpretation(filters, _rest(query, filters), notes, query)
+
+
+def text_without(query: str, filters: list[Filter]) -> str:
+    """The words of ``query`` that are not part of ``filters`` (with their filler): the text to rank by."""
+    return _rest(query, filters)
 
 
 def _rest(query: str, filters: list[Filter]) -> str:

@@ -206,22 +206,34 @@ def _choose(cands: list[Division], found: list[Division], context: str) -> Divis
     return max(cands, key=score)
 
 
+def region_graph(store) -> dict[str, dict]:
+    """Every region of the graph: IRI → ``{"label", "level", "parents": [IRI …]}`` (``bkg:partOf``)."""
+    regions: dict[str, dict] = {}
+    for r in store.select("SELECT ?r ?l ?lv ?p WHERE { ?r a bkg:Region ; rdfs:label ?l . "
+                          "OPTIONAL { ?r bkg:adminLevel ?lv } OPTIONAL { ?r bkg:partOf ?p } }"):
+        e = regions.setdefault(r["r"], {"label": r["l"], "level": r["lv"], "parents": []})
+        if r["p"] and r["p"] not in e["parents"] and r["p"] != r["r"]:
+            e["parents"].append(r["p"])
+    return regions
+
+
+def ancestors(regions: dict[str, dict], iri: str) -> list[str]:
+    """The regions ``iri`` is part of, transitively, nearest first (cycles in the data are cut)."""
+    out: list[str] = []
+    todo = list(reversed(regions.get(iri, {}).get("parents", [])))
+    while todo:
+        p = todo.pop()
+        if p in out or p == iri:
+            continue
+        out.append(p)
+        todo.extend(reversed(regions.get(p, {}).get("parents", [])))
+    return out
+
+
 def region_chains(store) -> dict[str, list[dict]]:
     """Region IRI → its chain in the graph, most specific first: ``[{iri, label, level}, …]``
     (清溪镇 › 东莞市 › 广东省). The one way regions are walked up (bkg:partOf) by the index and the pages."""
-    label, parent, level = {}, {}, {}
-    for r in store.select("SELECT ?r ?l ?p ?lv WHERE { ?r a bkg:Region ; rdfs:label ?l . "
-                          "OPTIONAL { ?r bkg:partOf ?p } OPTIONAL { ?r bkg:adminLevel ?lv } }"):
-        label[r["r"]] = r["l"]
-        level[r["r"]] = r["lv"]
-        if r["p"]:
-            parent[r["r"]] = r["p"]
-    chains = {}
-    for start in label:
-        chain, seen, cur = [], set(), start
-        while cur in label and cur not in seen:
-            seen.add(cur)
-            chain.append({"iri": cur, "label": label[cur], "level": level.get(cur)})
-            cur = parent.get(cur)
-        chains[start] = chain
-    return chains
+    regions = region_graph(store)
+    return {start: [{"iri": r, "label": regions[r]["label"], "level": regions[r]["level"]}
+                    for r in [start] + ancestors(regions, start) if r in regions]
+            for start in regions}

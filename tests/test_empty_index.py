@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 #: a scanned flow chart filed beside budgets: no text layer, refused
 SCAN = FIXTURES / "bulk" / "044_济南_规划和自然资源局_政府信息公开申请办理流程图.pdf"
-#: a unit budget of budget tables only: stored, but no project, indicator or key task to search
+#: a unit budget of budget tables only: no project, indicator or key task, its budget lines to search
 BUDGET_LINES_ONLY = ROOT / "samples" / "extra" / "shanghai-putuo-justice-bureau-2026-unit-budget.txt"
 
 
@@ -39,17 +39,21 @@ def test_first_document_refused_leaves_an_empty_index(tmp_path):
     assert json.loads(search.stdout) == []
 
 
-def test_budget_lines_only_leave_an_empty_index_and_search_finds_nothing(tmp_path):
+def test_budget_lines_only_are_searched_as_lines(tmp_path):
+    """A unit budget of budget tables only: its coded lines are the searchable items (kind line)."""
     data = tmp_path / "data"
     run = cli(data, "ingest", str(BUDGET_LINES_ONLY))
     assert run.returncode == 0 and "Traceback" not in run.stderr
     assert "0 projects, 0 indicators, 0 key tasks, 92 budget lines" in run.stdout
-    assert ("index is empty: no project, indicator or key task to search in the 1 stored document "
-            "(budget lines only; SPARQL sees everything stored)") in run.stderr
-    assert manifest(data)["items"] == 0 and len(manifest(data)["documents"]) == 1
-    human = cli(data, "search", "律师 法律援助")
-    assert human.returncode == 0 and "no results" in human.stdout
-    # the index is current: a second ingest of the same file rebuilds nothing and still says why
+    assert "index is empty" not in run.stderr
+    m = manifest(data)
+    assert (m["items"], m["lines"], m["projects"]) == (92, 92, 0) and len(m["documents"]) == 1
+    found = cli(data, "search", "公共法律服务", "--json")
+    assert found.returncode == 0 and "Traceback" not in found.stderr
+    results = json.loads(found.stdout)
+    # printed in three tables (收入预算总表, 支出预算总表, 一般公共预算支出功能分类预算表)
+    assert [(r["kind"], r["name"], r["code"]) for r in results] == [("line", "公共法律服务", "2040607")] * 3
+    # the index is current: a second ingest of the same file rebuilds nothing
     again = cli(data, "ingest", str(BUDGET_LINES_ONLY))
     assert again.returncode == 0 and again.stdout.startswith("unchanged")
     # the stored lines are still there for SPARQL

@@ -177,20 +177,21 @@ def _reference_rank(engine, query, f, top):
     candidates scored strictly higher), ties by item order."""
     import numpy as np
 
-    from index.search import RRF_K, W_DENSE, W_LEXICAL, W_LEXICAL_INDICATOR
+    from index.weights import WEIGHTS as W
 
     mask = engine.candidates(f)
     qv = engine.embed_query(query)
     dense, _ = engine.dense_scores(qv, mask)
     lex = engine.lexical_scores(query, mask)
     cand = np.flatnonzero(mask)
-    w_lex = W_LEXICAL * engine.lexical_coverage(query)
+    w_lex = W.lexical * engine.lexical_coverage(query)
     fused = {}
     for n in cand:
-        v = W_DENSE / (RRF_K + 1 + int((dense[cand] > dense[n]).sum()))
+        v = W.dense / (W.rrf_k + 1 + int((dense[cand] > dense[n]).sum()))
         if lex[n] > 0:
-            w = w_lex * (W_LEXICAL_INDICATOR if engine.items[n].kind == "indicator" else 1.0)
-            v += w / (RRF_K + 1 + int((lex[cand] > lex[n]).sum()))
+            kind = engine.items[n].kind
+            w = w_lex * (W.lexical_indicator if kind == "indicator" else W.lexical_line if kind == "line" else 1.0)
+            v += w / (W.rrf_k + 1 + int((lex[cand] > lex[n]).sum()))
         fused[int(n)] = v
     order = sorted(fused, key=lambda n: (-fused[n], n))[:top]
     return [engine.items[n].iri for n in order], [fused[n] for n in order]
@@ -219,7 +220,9 @@ def test_bm25_over_distinct_texts_scores_like_bm25_over_items(engine):
     from index.build import items_tokens
     from index.lexical import BM25Index
 
-    per_item = BM25Index.build(items_tokens(engine.tokenizer, engine.items))
+    # budget lines are scored but not counted in the statistics (index.build.statistics_weights)
+    counted = np.asarray([it.kind != "line" for it in engine.items], dtype=np.int64)
+    per_item = BM25Index.build(items_tokens(engine.tokenizer, engine.items), weights=counted)
     assert engine.n_docs < len(engine.items)  # the samples do repeat texts
     everything = np.ones(len(engine.items), dtype=bool)
     for q in ("群众满意度", "专用设备租赁费", "服装制服 采购", "及时率"):
@@ -233,9 +236,10 @@ def test_approximate_index_rescoring_finds_the_exact_dense_top(engine, monkeypat
     import faiss
     import numpy as np
 
-    import index.search as S
+    import index.rankers as R
+    from index.search import Filters
 
-    mask = engine.candidates(S.Filters())
+    mask = engine.candidates(Filters())
     queries = ("自助终端 租赁", "设备坏了多久能修好", "给窗口工作人员做工装")
     exact = {}
     for q in queries:
@@ -244,9 +248,9 @@ def test_approximate_index_rescoring_finds_the_exact_dense_top(engine, monkeypat
     vectors = np.ascontiguousarray(np.asarray(engine.vectors), dtype=np.float32)
     hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
     hnsw.add(vectors)
-    monkeypatch.setattr(engine, "faiss", hnsw)
-    monkeypatch.setattr(S, "EXACT_LIMIT", 0)
-    monkeypatch.setattr(S, "DENSE_DEPTH", 20)
+    monkeypatch.setattr(engine.data, "faiss", hnsw)
+    monkeypatch.setattr(R, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(R, "DENSE_DEPTH", 20)
     for q in queries:
         cos, approximate = engine.text_cosines(engine.embed_query(q), engine.counts(mask)[0])
         assert approximate and len(np.unique(cos)) < len(cos)  # far texts were given the floor
@@ -261,13 +265,14 @@ def test_selective_filters_score_groups_like_the_full_pass(engine, monkeypatch, 
     """With few candidate groups only theirs are scored; the scores are those of scoring every group."""
     import numpy as np
 
-    import index.search as S
+    import index.rankers as R
+    from index.search import Filters
 
-    mask = engine.candidates(S.Filters(kind=kind))
+    mask = engine.candidates(Filters(kind=kind))
     cnt_g, _ = engine.counts(mask)
     qv = engine.embed_query("政务服务大厅 设备维护")
     got = engine.group_scores(qv, cnt_g)
-    monkeypatch.setattr(S, "SELECTIVE", 0.0)  # never selective: every group is scored
+    monkeypatch.setattr(R, "SELECTIVE", 0.0)  # never selective: every group is scored
     full = engine.group_scores(qv, cnt_g)
     np.testing.assert_allclose(got[0], full[0], rtol=1e-6)
     np.testing.assert_array_equal(got[1], full[1])
@@ -302,3 +307,103 @@ def test_question_words_found_where_jieba_segments_otherwise(engine):
     scores = engine.lexical_scores("给窗口人员做工装", engine.candidates(Filters(kind="project")))
     says_it = {n for n, it in enumerate(engine.items) if it.kind == "project" and any("工装" in t for _, t in it.fields)}
     assert says_it and set(np.argsort(-scores)[:2].tolist()) & says_it
+
+
+# -- budget lines (issue 16 item 2) -------------------------------------------------------------
+
+def test_a_code_number_finds_its_budget_lines(engine):
+    """2080104 (综合业务管理) is printed on two lines of 清溪镇's 2024 budget: both, with amount, code,
+    table and document, and nothing that is not a line (a code's number says nothing of projects)."""
+    res = engine.search("2080104", top=10)
+    got = sorted((r["kind"], r["town"], r["name"], r["code"], r["amount_text"], r["table"]["name"], r["year"])
+                 for r in res["results"])
+    assert got == [("line", "清溪镇", "综合业务管理", "2080104", "5217000", "一般公共预算支出情况表（按功能分类科目）", 2024),
+                   ("line", "清溪镇", "综合业务管理", "2080104", "5217000", "支出总体情况表", 2024)]
+    assert all(r["document"] == "dongguan-qingxi-2024-department-budget.txt" and r["scheme"] == "functional"
+               for r in res["results"])
+    assert res["interpretation"]["filters"][0]["kind"] == "code"
+
+
+@pytest.mark.parametrize("query,code,town,amount,count", [
+    ("普法宣传", "2040605", "普陀区", "1242900", 6),
+    ("办公费", "30201", None, None, None),
+])
+def test_a_code_name_finds_its_lines_first(engine, query, code, town, amount, count):
+    res = engine.search(query, top=20)
+    lines = [r for r in res["results"] if r["kind"] == "line"]
+    assert lines and all(r["code"] == code and r["name"] == query for r in lines)
+    assert res["results"][0]["kind"] == "line"
+    if count is not None:
+        assert len(lines) == count and {(r["town"], r["amount_text"]) for r in lines} == {(town, amount)}
+    # the name also stays words to rank projects, indicators and tasks by
+    assert res["interpretation"]["text"] == query
+
+
+def test_kind_line_and_several_codes_of_one_name(engine):
+    res = engine.search("行政运行", kind="line", top=50)["results"]
+    assert res and all(r["kind"] == "line" and r["name"] == "行政运行" for r in res)
+    assert {r["code"] for r in res} == {"2010301", "2040601", "2120101"}
+
+
+def test_a_code_in_a_project_question_stays_text(engine):
+    res = engine.search("普法宣传 项目", top=5)
+    assert all(r["kind"] == "project" for r in res["results"])
+    assert any("不按科目编列" in n for n in res["interpretation"]["notes"])
+
+
+def test_amounts_asked_of_indicators_say_how_they_were_read(engine):
+    """Indicators have no amounts: 五十万以内的指标 filters them by their project's amount and says so."""
+    res = engine.search("五十万以内的指标", top=1000)
+    assert "绩效指标本身没有金额：金额条件按指标所属项目的金额筛选" in res["interpretation"]["notes"]
+    assert res["results"] and all(r["kind"] == "indicator" for r in res["results"])
+    projects = {it.iri: it for it in engine.items if it.kind == "project"}
+    from decimal import Decimal
+
+    assert all(Decimal(projects[r["project"]["iri"]].amount) <= 500_000 for r in res["results"])
+    # the same without reading the question: explicit parameters get the note too
+    plain = engine.search("", kind="indicator", amount_max=Decimal(500_000), parse=False, top=1000)
+    assert plain["notes"] == ["绩效指标本身没有金额：金额条件按指标所属项目的金额筛选"]
+    assert {r["iri"] for r in plain["results"]} == {r["iri"] for r in res["results"]}
+
+
+# -- honest relevance (issue 16 item 3) ----------------------------------------------------------
+
+NO_ANSWER = json.loads((ROOT / "bench" / "no-answer-queries.json").read_text(encoding="utf-8"))["queries"]
+
+
+@pytest.mark.parametrize("kind", [None, "project"])
+def test_out_of_corpus_questions_say_no_close_match(engine, kind):
+    """The questions the model was calibrated with, and three written after it that it never saw."""
+    for q in NO_ANSWER + ["海底隧道盾构机", "北极科考破冰船", "电竞战队训练"]:
+        res = engine.search(q, kind=kind, top=3)
+        assert res["match"] == "none" and res["match_probability"] < 0.5, (q, res["match_probability"])
+        assert res["results"]  # the nearest are still listed: the call says they are no answer
+
+
+def test_questions_with_answers_do_not_say_none(engine):
+    queries = json.loads((ROOT / "tests" / "data" / "dev-queries.json").read_text(encoding="utf-8"))["queries"]
+    levels = {q["q"]: engine.search(q["q"], kind="project", top=3)["match"] for q in queries}
+    assert "none" not in levels.values(), levels
+    assert engine.search("清溪镇2024年的租赁项目")["match"] == "strong"
+
+
+def test_a_question_of_filters_only_matches_what_it_asked(engine):
+    res = engine.search("2080104")
+    assert res["match"] == "strong" and "match_probability" not in res
+    assert "match" not in engine.search("", kind="project", town="清溪")  # browsing is no question
+
+
+def test_comparable_projects_share_meaning_never_amount_only(engine):
+    from index.weights import WEIGHTS
+
+    for it in engine.items:
+        if it.kind != "project":
+            continue
+        for r in engine.similar(it.iri, top=10):
+            reason = r["reason"]
+            assert reason["meaning_z"] >= WEIGHTS.comparable_min_z, (it.name, r["name"])
+            # a reason of meaning always comes first; the amount only adds to it
+            assert not reason["summary"].startswith("金额"), (it.name, r["name"], reason["summary"])
+    rental = project_iri(engine, "清溪镇", "专用设备租赁费支出")
+    assert "伙食补助费" not in {r["name"] for r in engine.similar(rental, top=20)}
+    assert [r["name"] for r in engine.similar(project_iri(engine, "南城街道", "伙食补助费"), top=20)] == []

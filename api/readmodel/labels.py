@@ -1,6 +1,6 @@
 """Chinese labels of the codes the graph stores in English (fund scopes, expenditure types …)."""
 
-KIND_LABELS = {"project": "项目", "indicator": "指标", "task": "重点任务"}
+KIND_LABELS = {"project": "项目", "indicator": "指标", "task": "重点任务", "line": "预算科目行"}
 FIELD_LABELS = {"name": "名称", "alias": "名称（异写）", "goal": "绩效目标", "summary": "项目概述", "indicator": "绩效指标",
                 "content": "主要实施内容", "outcome": "期望达到的目标", "basis": "设立依据", "clause": "绩效目标（摘句）"}
 SCHEME_LABELS = {"functional": "支出功能分类科目", "economic": "支出经济分类科目"}

@@ -52,8 +52,8 @@ SIMILAR_EXAMPLE = {
     "score": 0.971901, "scores": {"dense": 0.9762, "lexical": 0.0, "fused": 0.971901},
     "regions": ["南城街道", "东莞市", "广东省"], "document": "dongguan-nancheng-2026-performance-targets.txt",
     "lines": [85, 110], "type": "其他运转类（综合类）",
-    "reason": {"summary": "项目名称相同；绩效目标相近；金额为本项目的 1.06 倍", "shared_indicators": [], "amount_ratio": 1.06,
-               "name_similarity": 1.0, "goal_similarity": 0.9389},
+    "reason": {"summary": "项目名称相同；绩效目标相近；金额为本项目的 1.06 倍", "summary_meaning": True, "shared_indicators": [],
+               "amount_ratio": 1.06, "name_similarity": 1.0, "goal_similarity": 0.9389, "meaning_z": 3.202},
 }
 
 SEARCH_DESCRIPTION = """混合检索项目、绩效指标和年度重点工作任务：e5 语义向量与 jieba BM25 两路排序按加权倒数排名融合。
@@ -66,6 +66,10 @@ SEARCH_DESCRIPTION = """混合检索项目、绩效指标和年度重点工作�
   直接复用第一次的结果：服务期间嵌入式存储不会变化（远程 SPARQL 存储每次重新查询）。
 - 问题中写出的条件（地区、年份、金额“50万元以上”、类型）会被识别为过滤条件，响应的 `interpretation`
   说明识别结果（`filters` 及其来源词、剩余检索词 `text`）；`parse=false` 关闭此功能。
+- `match`（strong / weak / none）说明最佳结果与问题有多接近：none 表示图谱中没有接近的内容（仍列出最相近的结果）；
+  由最近文本的语义相似度与问题词语在语料中的覆盖率经校准得出（bench/no_match.py 交叉验证）。
+- `kind=line` 检索预算科目行（预算表中带科目编码的行：`code`、`amount`、`table`、`document`）；问题中的科目编码
+  （2080104）或科目名称（普法宣传）只筛选预算科目行。
 - 限制：`q` 不超过 1000 字，`top` 不超过 100；未知参数返回 422。问题中的数字超过 15 位（或连续 24 个以上中文数字）、
   金额超过 10^16 元时返回 400（说明原因）。
 """
@@ -137,7 +141,7 @@ async def sparql_candidates(request: Request, query: str):
     return items if cache is None else cache.remember(query, items)
 
 
-@router.get("/api/search", summary="语义检索（项目、指标、重点任务）", description=SEARCH_DESCRIPTION,
+@router.get("/api/search", summary="语义检索（项目、指标、重点任务、预算科目行）", description=SEARCH_DESCRIPTION,
             response_model=SearchResponse, response_model_exclude_unset=True,
             responses={200: {"description": "检索结果", "content": {"application/json": {"example": {
                 "results": [RESULT_EXAMPLE],
@@ -148,8 +152,9 @@ async def search(
     q: str = Query("", max_length=MAX_QUERY_CHARS, description="检索问题或关键词（中文，不超过 1000 字）；可包含地区、年份、金额等条件",
                    openapi_examples=examples(("关键词", "自助终端 租赁"), ("带条件的问题", "清溪镇2024年的租赁项目"),
                                              ("口语化的问题", "设备坏了多久能修好"), ("指标", "群众满意度"))),
-    kind: Literal["project", "indicator", "task", "all"] | None = Query(
-        None, description="结果类型：project 项目、indicator 绩效指标、task 年度重点工作任务、all 全部（默认）", examples=["project"]),
+    kind: Literal["project", "indicator", "task", "line", "all"] | None = Query(
+        None, description="结果类型：project 项目、indicator 绩效指标、task 年度重点工作任务、line 预算科目行（预算表中带科目编码的行）、"
+                          "all 全部（默认）", examples=["project"]),
     town: str | None = Query(None, max_length=100, description="地区名称，如 清溪、清溪镇、东莞、永登县", examples=["清溪镇"]),
     year: int | None = Query(None, ge=1900, le=2100, description="预算年度", examples=[2024]),
     top: int = Query(10, ge=1, le=MAX_TOP, description="返回结果数（1–100）"),
@@ -171,7 +176,8 @@ async def search(
 
 
 @router.get("/api/similar", summary="可比项目（相似项目、指标或任务）",
-            description="""与给定项目（或指标、重点任务）可比的条目：名称、绩效目标和指标的语义相似度加权，金额相近略有加分。
+            description="""与给定项目（或指标、重点任务）可比的条目：名称、绩效目标和指标的语义相似度加权；只有整体相似度明显高于平均
+（`reason.meaning_z` 不低于实测阈值）的项目才算可比，金额相近只影响排序和说明，从不单独构成可比理由。
 每个结果带 `reason`：`summary`（如“项目名称相同；共同指标：设备租赁数量；金额为本项目的 1.06 倍”）、
 共同指标 `shared_indicators`、金额比 `amount_ratio`、名称与目标相似度。`other_towns=true` 只保留其他地区的条目。""",
             response_model=SimilarResponse, response_model_exclude_unset=True,

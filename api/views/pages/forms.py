@@ -11,7 +11,7 @@ from index.understand import MAX_AMOUNT
 MAX_Q = 1000  # characters of a question
 DEFAULT_TOP = 20
 MAX_TOP = 100
-KINDS = ("", "project", "indicator", "task")
+KINDS = ("", "project", "indicator", "task", "line")
 OFF_VALUES = ("0", "false", "no", "off")
 
 
@@ -78,7 +78,7 @@ class SearchForm:
         if len(q) > MAX_Q:
             f.errors["q"] = f"检索词过长（{len(q)} 字），请不超过 {MAX_Q} 字。"
         if kind not in KINDS:
-            f.errors["kind"] = "类型只能是项目、指标或重点任务。"
+            f.errors["kind"] = "类型只能是项目、指标、重点任务或预算科目行。"
         if year:
             try:
                 f.year_v = int(year)

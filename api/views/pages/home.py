@@ -119,6 +119,7 @@ def search_page(request: Request, q: str = "", kind: str = "", town: str = "", y
     interp = None
     error = None
     seconds = None
+    match = None
     chips: list[dict] = []
     if form.searched and not errors:
         if engine is None:
@@ -131,6 +132,7 @@ def search_page(request: Request, q: str = "", kind: str = "", town: str = "", y
                                     parse=form.parse_on, amount_min=form.amin_v, amount_max=form.amax_v, off=tuple(off))
                 results = out["results"]
                 interp = out.get("interpretation")
+                match = out.get("match")
             except QuestionError as exc:  # a number out of bounds, a question too long: the researcher can fix it
                 errors["q"] = f"{exc.message}，请修改后重试。"
             except (IndexUnavailable, EmbedderError, OSError, RuntimeError) as exc:
@@ -174,7 +176,7 @@ def search_page(request: Request, q: str = "", kind: str = "", town: str = "", y
     groups = region_options(directory(rt))
     return render(request, "search.html", nav="search", q=q, kind=kind, town=town, year=year, amin=amin, amax=amax,
                   top=form.top, parse_on=form.parse_on, off=off, errors=errors, searched=form.searched, results=results,
-                  interp=interp, chips=chips, explicit=explicit, error=error, seconds=seconds,
+                  interp=interp, chips=chips, explicit=explicit, error=error, seconds=seconds, match=match,
                   region_groups=groups, town_labels={lab for _, labs in groups for lab in labs},
                   years=years_in_graph(rt),
                   overview=overview(rt) if not form.searched else None, examples=EXAMPLE_SEARCHES,
