@@ -2,7 +2,9 @@
 
     python bench/no_match.py [--data DIR] [--json]
 
-Questions with answers: the development queries (``tests/data/dev-queries.json``); questions without:
+Questions with answers: the development queries (``tests/data/dev-queries.json``, short keyword
+questions) and ``bench/answered-questions.json`` (whole colloquial sentences: without them a chatty
+question with good answers was called "none", since few of its words are the documents'); questions without:
 ``bench/no-answer-queries.json`` (things no sample document mentions). Each is asked with kind
 ``project`` and ``all``; per search the engine reports signals of how close its best match is
 (:meth:`index.search.SearchEngine.rank_with_signals`): the raw cosine of the nearest candidate passage,
@@ -86,6 +88,7 @@ def main() -> None:
 
     engine = engine_for(args.data)
     answered = [q["q"] for q in json.loads((ROOT / "tests" / "data" / "dev-queries.json").read_text(encoding="utf-8"))["queries"]]
+    answered += json.loads((ROOT / "bench" / "answered-questions.json").read_text(encoding="utf-8"))["queries"]
     unanswered = json.loads((ROOT / "bench" / "no-answer-queries.json").read_text(encoding="utf-8"))["queries"]
     rows = signals(engine, answered) + signals(engine, unanswered)
     x = np.asarray([[r[f] for f in FEATURES] for r in rows])
