@@ -398,18 +398,18 @@ def inspect(file: Path = typer.Argument(..., help="a document (.pdf, or text: .t
     --json prints one object (version 1; unknown values null; amounts in 元 as
     decimal strings):
       version, file, sha256, encoding, pages, lines, kind, stage, title, unit,
-      region: \[{name, level, adcode}], year, money_units: \[str],
+      region: \\[{name, level, adcode}], year, money_units: \\[str],
       stored: bool, refusal, refusal_line,
-      tables: \[{kind, kind_label, title, number, stage, pages: \[a, b],
-               lines: \[a, b], status: read|empty|skipped|not-read, rows, reason}],
+      tables: \\[{kind, kind_label, title, number, stage, pages: \\[a, b],
+               lines: \\[a, b], status: read|empty|skipped|not-read, rows, reason}],
       counts: {tables_read, tables_empty, tables_skipped, tables_not_read,
                projects, projects_with_indicators, indicators, key_tasks,
                budget_lines, key_project_entries, project_list_entries,
                self_evaluations},
-      checks: {total, ok, diff, findings: \[{document, check, subject, ok,
+      checks: {total, ok, diff, findings: \\[{document, check, subject, ok,
                expected, actual, diff, tolerance, lines}]},
-      warnings: \[str]
-      and with --text, text: \[{no, page, grid, cells}].
+      warnings: \\[str]
+      and with --text, text: \\[{no, page, grid, cells}].
     """
     from ingest.inspection import inspect_file
 
@@ -690,12 +690,19 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="interface to lis
     url = client_url(host, sock.getsockname()[1])
 
     class AnnouncingServer(uvicorn.Server):
-        """Writes <data>/server.json once it answers requests (not before: a client would wait)."""
+        """Writes <data>/server.json once it answers requests (not before: a client would wait) and
+        removes it as it begins to shut down (uvicorn re-raises SIGTERM after serving, which would end
+        the process before code after ``run()`` could clean up)."""
 
         async def startup(self, sockets=None):
             await super().startup(sockets)
             if self.started:
                 announce(d, url, remote)
+                typer.echo(f"budgetkg: serving {d} at {url} (Ctrl-C stops it)", err=True)
+
+        async def shutdown(self, sockets=None):
+            withdraw(d)
+            await super().shutdown(sockets)
 
     # the store, the index and the model load once, in the app's start-up
     settings = Settings(data_dir=d, sparql_timeout=sparql_timeout, result_cap=result_cap, sparql_workers=sparql_workers,
