@@ -151,3 +151,9 @@ def engine(samples_index_dir):
     from index.search import SearchEngine
 
     return SearchEngine(samples_index_dir)
+
+
+# The shared server, registered here once: a session fixture imported into several test modules is a
+# separate fixture of each module, and each started its own server (four, then six of them, ~1.3 GB
+# and ~30 s of loading each). Imported last: tests/served.py imports from this module.
+from served import protocol_server  # noqa: E402,F401

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from conftest import ROOT
-from served import Server, protocol_server  # noqa: F401  (a real server over the samples)
+from served import Server
 
 #: modules that only the model needs: a command without a model must not import any of them
 MODEL_MODULES = ("torch", "transformers", "sentence_transformers")

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from conftest import ROOT
-from served import MEMORY_MB, protocol_server  # noqa: F401  (a fixture)
+from served import MEMORY_MB
 
 pytestmark = pytest.mark.slow
 

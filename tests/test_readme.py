@@ -22,7 +22,6 @@ from typer.exceptions import TyperException
 
 from api.cli import app
 from conftest import ROOT
-from served import protocol_server  # noqa: F401  (a real server over the samples)
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CLI = typer.main.get_command(app)
