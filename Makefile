@@ -51,11 +51,18 @@ system-deps:
 
 browser: system-deps
 
+# two pytest-xdist workers (one per core of the 2-core machines this runs on); a module's tests, and
+# all tests sharing the session's server, stay on one worker (tests/conftest.py); TEST_WORKERS=0 runs
+# them in one process
+TEST_WORKERS ?= 2
+PYTEST := BUDGETKG_MODEL_CACHE=$(CURDIR)/tests/.artifacts/models $(BIN)/python -m pytest -q \
+          $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS))
+
 test: $(TESTSTAMP) system-deps
-	BUDGETKG_MODEL_CACHE=$(CURDIR)/tests/.artifacts/models $(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-fast: $(TESTSTAMP)
-	BUDGETKG_MODEL_CACHE=$(CURDIR)/tests/.artifacts/models $(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 quality: $(TESTSTAMP)
 	$(BIN)/python bench/search_quality.py

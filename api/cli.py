@@ -1,10 +1,17 @@
 """The ``budgetkg`` command line (also ``python -m api``).
 
 Data directory: ``--data DIR``, else ``$BUDGETKG_DATA``, else ``./data``.
+
+Start-up cost matters here: a command imports what it needs inside its function, so that commands
+needing no model (``sparql``, ``check``, ``validate`` …) never import torch / transformers, and every
+argument and file is checked before anything heavy loads. ``search`` / ``similar`` (and ``sparql``
+with ``bkg:similarity``) ask a ``budgetkg serve`` running on the same data directory when there is
+one (:mod:`api.discovery`), so they answer in about a second instead of loading the model.
 """
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -23,14 +30,31 @@ class State:
     store: Optional[str] = None  # --store: passed to the store and the server, never written to os.environ
 
 
+# -- the settings the CLI reads (environment and global options): here only, so that they stay in
+#    one place when the app's settings come from the environment as well
+
 def data_dir(option: Optional[Path]) -> Path:
     if option is not None:
         return option
     if State.data is not None:
         return State.data
-    from api.runtime import Settings
+    from api.settings import Settings
 
     return Settings.from_env().data_dir
+
+
+def settings(data: Optional[Path], **options):
+    """The settings of this run: the environment (:meth:`api.settings.Settings.from_env`), then the options."""
+    from api.settings import Settings
+
+    if State.store:
+        options["store_url"] = State.store
+    return Settings.from_env(data_dir=data_dir(data), **options)
+
+
+def store_url() -> Optional[str]:
+    """The remote store (``--store`` / ``$BUDGETKG_STORE``), None for the data directory's own."""
+    return settings(None).store_url
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -46,22 +70,17 @@ def main_options(data: Optional[Path] = DataOpt,
     State.store = store
 
 
-def settings(data: Optional[Path], **options):
-    """The settings of this run: the environment (:meth:`api.runtime.Settings.from_env`), then the options."""
-    from api.runtime import Settings
-
-    if State.store:
-        options["store_url"] = State.store
-    return Settings.from_env(data_dir=data_dir(data), **options)
-
-
 def _open(data: Optional[Path], read_only: bool):
     from ingest.errors import StoreError
     from ingest.store import open_store
 
+    d = data_dir(data)
     try:
-        return open_store(data_dir(data), read_only=read_only, remote=settings(data).remote_store())
+        return open_store(d, read_only=read_only, remote=settings(data).remote_store())
     except StoreError as exc:
+        if not read_only and not store_url() and _store_locked(d):
+            fail(f"{d / 'store'}: {_holder(d)} holds this store; stop it (Ctrl-C where it runs) and run this again, "
+                 "or use another --data directory", 2)
         fail(str(exc), 2)
 
 
@@ -165,15 +184,35 @@ def _query_text(query: str) -> str:
         fail(f"{query[1:]}: cannot read query file ({exc.strerror})", 2)
 
 
-def _run_query(data: Optional[Path], query: str, consume):
+def _run_query(data: Optional[Path], text: str, consume, info=None):
     """Check and run a read-only query and hand its (lazy) result to ``consume`` while the store is
-    open — on a big stack, as the server's workers do, so that no nesting can crash the process."""
+    open — on a big stack, as the server's workers do, so that no nesting can crash the process.
+    ``bkg:similarity(...)`` is evaluated as in the server's workers (:func:`api.sparql_pool.run_job`):
+    a first pass collects the texts it compares, their vectors come from the index's embedding cache
+    or, for what it lacks (the query texts at least), from the model loaded here."""
+    info = info or _prepare(text)
     from api.sparql import QueryInvalid, QueryRefused, execute, on_big_stack
 
-    text = _query_text(query)
     store = _open(data, read_only=True)
+
+    def run():
+        if not info.uses_similarity:
+            return consume(execute(store, text, info=info))
+        import pyoxigraph as ox
+
+        from api.similarity import TextRecorder
+        from api.sparql import SIMILARITY_IRI
+
+        fn = ox.NamedNode(SIMILARITY_IRI)
+        similarity = _local_similarity(data)  # on this thread: its SQLite cache belongs to the thread that opens it
+        similarity.load_queries(info.similarity_texts)
+        recorder = TextRecorder()
+        _drain(execute(store, text, custom_functions={fn: recorder}, info=info))
+        similarity.prefetch(list(recorder.texts))
+        return consume(execute(store, text, custom_functions={fn: similarity}, info=info))
+
     try:
-        return on_big_stack(lambda: consume(execute(store, text)))
+        return on_big_stack(run)
     except QueryRefused as exc:
         fail(f"query refused: {exc}", 2)
     except QueryInvalid as exc:
@@ -182,18 +221,142 @@ def _run_query(data: Optional[Path], query: str, consume):
         store.close()
 
 
+def _drain(result) -> None:
+    """Evaluate a query result completely, discarding it."""
+    if result.form == "ASK":
+        bool(result.value)
+    else:
+        for _ in result.value:
+            pass
+
+
+def _local_similarity(data: Optional[Path]):
+    """``bkg:similarity`` for a query run in this process: cached passage vectors, the model (loaded
+    on the first text the cache lacks) for the rest."""
+    from api.similarity import Similarity, TextKind
+    from index.build import expected_model_name
+    from index.embedder import Embedder, EmbeddingCache, model_spec
+
+    d = data_dir(data)
+    loaded: list = []
+
+    def ask(kind: TextKind, texts: list[str]):
+        if not loaded:
+            typer.echo("loading the model for bkg:similarity (a running `budgetkg serve` would answer at once)", err=True)
+            loaded.append(Embedder(model_spec(), d))
+        embedder = loaded[0]
+        return list(embedder.queries(texts) if kind is TextKind.QUERY else embedder.passages(texts))
+
+    return Similarity(EmbeddingCache(d / "embeddings.sqlite"), expected_model_name(), ask)
+
+
+def _prepare(text: str):
+    """What the query is (:func:`api.sparql.prepare`), or exit 2 saying why it cannot run."""
+    from api.sparql import QueryInvalid, QueryRefused, on_big_stack, prepare
+
+    try:
+        return on_big_stack(lambda: prepare(text))
+    except QueryRefused as exc:
+        fail(f"query refused: {exc}", 2)
+    except QueryInvalid as exc:
+        fail(f"malformed query: {exc}", 2)
+
+
 @app.command()
 def sparql(query: str = typer.Argument(..., help="the query text, or @file"),
            fmt: str = typer.Option(None, "--format", help="json (default for SELECT/ASK), csv, tsv, xml; ttl (default for CONSTRUCT/DESCRIBE), nt, jsonld"),
+           local: bool = typer.Option(False, "--local", help="bkg:similarity: load the model here even when a server runs"),
            data: Optional[Path] = DataOpt) -> None:
     """Run a read-only SPARQL query over all documents."""
-    from api.sparql import serialize
+    text = _query_text(query)
+    info = _prepare(text)
+    if info.uses_similarity and not local:
+        server = _server(data)  # it has the model loaded
+        if server is not None:
+            out = _remote_sparql(server, text, fmt or ("json" if info.form in ("SELECT", "ASK") else "ttl"))
+            if out is not None:
+                _write_bytes(out)
+                return
+    from api.sparql import QueryInvalid, serialize
 
-    out, _ = _run_query(data, query, lambda result: serialize(
-        result, fmt or ("json" if result.form in ("SELECT", "ASK") else "ttl")))
+    def consume(result):
+        try:
+            return serialize(result, fmt or ("json" if result.form in ("SELECT", "ASK") else "ttl"))
+        except QueryInvalid as exc:  # a format this form of query has not
+            fail(str(exc), 2)
+
+    out, _ = _run_query(data, text, consume, info)
+    _write_bytes(out)
+
+
+def _write_bytes(out: bytes) -> None:
     sys.stdout.buffer.write(out)
     if not out.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
+
+
+# -- a running server ---------------------------------------------------------------------------
+
+def _server(data: Optional[Path]):
+    """The ``budgetkg serve`` of this data directory and store that answers, or None."""
+    from api.discovery import find_server
+
+    return find_server(data_dir(data), store_url())
+
+
+class ServerUnusable(Exception):
+    """The server did not answer usefully: work locally instead."""
+
+
+def _call_server(server, path: str, not_found: Optional[str] = None, **kwargs):
+    """One request to the server (``params=`` GET, ``form=`` POST); a 4xx answer becomes a clear error
+    (exit 2); no answer, a 5xx, or a limit of the HTTP API → ServerUnusable (the caller works locally)."""
+    from api.discovery import call
+
+    try:
+        r = call(server.url + path, **kwargs)
+    except OSError as exc:
+        raise ServerUnusable(f"{server.url} stopped answering ({exc})") from exc
+    if r.status == 404 and not_found:
+        fail(not_found, 2)
+    if r.status == 422:  # a limit of the HTTP API (e.g. --top above its maximum), not of the CLI
+        raise ServerUnusable(f"{server.url} refused: {_error_detail(r)}")
+    if 400 <= r.status < 500:
+        fail(_error_detail(r), 2)
+    if r.status >= 500:
+        raise ServerUnusable(f"{server.url} answered {r.status}: {_error_detail(r)}")
+    return r
+
+
+def _error_detail(r) -> str:
+    try:
+        body = r.json()
+        return f"{body.get('error')}: {body.get('detail')}"
+    except (ValueError, AttributeError):
+        return r.body[:500].decode("utf-8", "replace")
+
+
+def _using(server) -> None:
+    typer.echo(f"using the server at {server.url} (pid {server.pid}; --local to load the model here)", err=True)
+
+
+def _falling_back(exc: ServerUnusable) -> None:
+    typer.echo(f"note: {exc}; working without it", err=True)
+
+
+def _remote_sparql(server, text: str, fmt: str) -> Optional[bytes]:
+    """The query's result from the server's /sparql (None when the server cannot be used)."""
+    _using(server)
+    try:
+        r = _call_server(server, "/sparql", form={"query": text, "format": fmt})
+    except ServerUnusable as exc:
+        _falling_back(exc)
+        return None
+    headers = {k.lower(): v for k, v in r.headers.items()}
+    if headers.get("x-budgetkg-truncated") == "true":
+        typer.echo(f"note: the server returns at most {headers.get('x-budgetkg-result-cap')} rows; this result was cut "
+                   "(page with LIMIT/OFFSET, or use --local)", err=True)
+    return r.body
 
 
 @app.command()
@@ -278,18 +441,18 @@ def inspect(file: Path = typer.Argument(..., help="a document (.pdf, or text: .t
     --json prints one object (version 1; unknown values null; amounts in 元 as
     decimal strings):
       version, file, sha256, encoding, pages, lines, kind, stage, title, unit,
-      region: \[{name, level, adcode}], year, money_units: \[str],
+      region: \\[{name, level, adcode}], year, money_units: \\[str],
       stored: bool, refusal, refusal_line,
-      tables: \[{kind, kind_label, title, number, stage, pages: \[a, b],
-               lines: \[a, b], status: read|empty|skipped|not-read, rows, reason}],
+      tables: \\[{kind, kind_label, title, number, stage, pages: \\[a, b],
+               lines: \\[a, b], status: read|empty|skipped|not-read, rows, reason}],
       counts: {tables_read, tables_empty, tables_skipped, tables_not_read,
                projects, projects_with_indicators, indicators, key_tasks,
                budget_lines, key_project_entries, project_list_entries,
                self_evaluations},
-      checks: {total, ok, diff, findings: \[{document, check, subject, ok,
+      checks: {total, ok, diff, findings: \\[{document, check, subject, ok,
                expected, actual, diff, tolerance, lines}]},
-      warnings: \[str]
-      and with --text, text: \[{no, page, grid, cells}].
+      warnings: \\[str]
+      and with --text, text: \\[{no, page, grid, cells}].
     """
     from ingest.inspection import inspect_file
 
@@ -389,17 +552,19 @@ def _print_checks(con, checks: dict, all_checks: bool, escape) -> None:
 
 
 def _engine(data: Optional[Path]):
+    """The index, loaded without the model: ``similar`` needs none, ``search`` loads it on the first
+    question (so that a missing or stale index is said before ~30 s of model loading)."""
     from index.search import IndexUnavailable, SearchEngine
 
     d = data_dir(data)
     try:
-        return SearchEngine(d)
+        return SearchEngine(d, load_model=False)
     except IndexUnavailable as exc:
         fail(str(exc), 2)
 
 
 def _sparql_iris(data: Optional[Path], query: Optional[str]) -> Optional[set[str]]:
-    """IRIs bound by the first variable of a SELECT (the candidates to rank)."""
+    """IRIs bound by the first variable of a SELECT (the candidates to rank); ``query`` is the text."""
     if not query:
         return None
 
@@ -437,27 +602,68 @@ def search(text: str = typer.Argument("", help="the question, in Chinese"),
            batch: Optional[Path] = typer.Option(None, "--batch", help="file with one query per line; prints JSON Lines"),
            no_parse: bool = typer.Option(False, "--no-parse", help="do not read filters (place, year, amount …) from the words"),
            explain: bool = typer.Option(False, "--explain", help="print how the question was understood"),
+           local: bool = typer.Option(False, "--local", help="load the index and model here even when a server runs"),
            data: Optional[Path] = DataOpt) -> None:
-    """Hybrid semantic + lexical search over projects, indicators and key tasks."""
+    """Hybrid semantic + lexical search over projects, indicators and key tasks. Uses a `budgetkg
+    serve` running on the same data directory when there is one (about a second), else loads the model
+    here once (half a minute)."""
     if kind is not None and kind not in ("project", "indicator", "task", "line", "all"):
         fail(f"--kind must be project, indicator, task, line or all (got {kind!r})", 2)
-    iris = _sparql_iris(data, sparql_filter)
+    # everything given is read and checked before anything heavy loads
+    questions = _batch_questions(batch) if batch is not None else [text]
+    sparql_text = _query_text(sparql_filter) if sparql_filter else None
+    options = dict(kind=kind, town=town, year=year, top=top, parse=not no_parse)
+    server = None if local else _server(data)
+    if server is not None:
+        _using(server)
+        try:
+            _search_remote(server, questions, sparql_text, options, batch is not None, as_json, explain)
+            return
+        except ServerUnusable as exc:
+            _falling_back(exc)
+    iris = _sparql_iris(data, sparql_text)
     engine = _engine(data)
     if iris is not None:
         iris = engine.item_set(iris)  # resolved once for every question of a batch
-    if batch is not None:
+    for q in questions:
+        _show_search(q, engine.search(q, iris=iris, **options), batch is not None, as_json, explain)
+
+
+def _batch_questions(batch: Path) -> list[str]:
+    try:
+        return [ln.strip() for ln in batch.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except OSError as exc:
+        fail(f"{batch}: cannot read ({exc.strerror})", 2)
+    except UnicodeDecodeError as exc:
+        fail(f"{batch}: not UTF-8 text ({exc.reason} at byte {exc.start})", 2)
+
+
+def _search_remote(server, questions: list[str], sparql_text: Optional[str], options: dict, batch: bool,
+                   as_json: bool, explain: bool) -> None:
+    """Each question through the server's /api/search (which keeps a ``--sparql`` filter resolved
+    between questions)."""
+    params = {k: v for k, v in options.items() if v is not None and k != "parse"}
+    if not options["parse"]:
+        params["parse"] = "false"
+    if sparql_text:
+        params["sparql"] = sparql_text
+    for n, q in enumerate(questions):
         try:
-            lines = [ln.strip() for ln in batch.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        except OSError as exc:
-            fail(f"{batch}: cannot read ({exc.strerror})", 2)
-        for q in lines:
-            res = engine.search(q, kind=kind, town=town, year=year, top=top, iris=iris, parse=not no_parse)
-            line = {"query": q, "results": res["results"]}
-            if "interpretation" in res:
-                line["interpretation"] = res["interpretation"]
-            typer.echo(json.dumps(line, ensure_ascii=False))
+            res = _call_server(server, "/api/search", params={"q": q, **params}).json()
+        except ServerUnusable as exc:
+            if n:  # answers were printed already: going on locally would mix two sources mid-batch
+                fail(f"{exc} after {n} questions", 1)
+            raise
+        _show_search(q, res, batch, as_json, explain)
+
+
+def _show_search(question: str, res: dict, batch: bool, as_json: bool, explain: bool) -> None:
+    if batch:
+        line = {"query": question, "results": res["results"]}
+        if "interpretation" in res:
+            line["interpretation"] = res["interpretation"]
+        typer.echo(json.dumps(line, ensure_ascii=False))
         return
-    res = engine.search(text, kind=kind, town=town, year=year, top=top, iris=iris, parse=not no_parse)
     if explain and "interpretation" in res:
         typer.echo(json.dumps(res["interpretation"], ensure_ascii=False, indent=1), err=as_json)
     if as_json:
@@ -471,13 +677,25 @@ def similar(iri: str = typer.Argument(..., help="IRI of a project (or indicator 
             other_towns: bool = typer.Option(False, "--other-towns", help="only items of other regions"),
             top: int = typer.Option(10, "--top", min=1, max=1000),
             as_json: bool = typer.Option(False, "--json"),
+            local: bool = typer.Option(False, "--local", help="load the index here even when a server runs"),
             data: Optional[Path] = DataOpt) -> None:
     """Comparable items: the same kind of spending elsewhere, with the reason."""
-    engine = _engine(data)
-    try:
-        results = engine.similar(iri, other_towns=other_towns, top=top)
-    except KeyError:
-        fail(f"{iri}: not a project, indicator or key task of this data directory", 2)
+    results = None
+    server = None if local else _server(data)
+    if server is not None:
+        _using(server)
+        try:
+            params = {"iri": iri, "top": top, **({"other_towns": "true"} if other_towns else {})}
+            r = _call_server(server, "/api/similar", params=params, not_found=f"{iri}: not a project, indicator or key task of this data directory")
+            results = r.json()["results"]
+        except ServerUnusable as exc:
+            _falling_back(exc)
+    if results is None:
+        engine = _engine(data)
+        try:
+            results = engine.similar(iri, other_towns=other_towns, top=top)
+        except KeyError:
+            fail(f"{iri}: not a project, indicator or key task of this data directory", 2)
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False, indent=1))
     else:
@@ -496,26 +714,103 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="interface to lis
           cors_origins: str = typer.Option("*", "--cors-origins", envvar="BUDGETKG_CORS_ORIGINS",
                                            help="comma-separated origins whose scripts may read the API ('*': any; '': none)"),
           data: Optional[Path] = DataOpt) -> None:
-    """Serve the SPARQL endpoint, the search API and the web pages (FastAPI + uvicorn)."""
-    import uvicorn
-
-    from api.app import create_app
-
+    """Serve the SPARQL endpoint, the search API and the web pages (FastAPI + uvicorn). While it
+    runs, `search` / `similar` on the same data directory ask it instead of loading the model."""
     d = data_dir(data)
-    config = settings(data, sparql_timeout=sparql_timeout, result_cap=result_cap, sparql_workers=sparql_workers,
-                      sparql_memory_mb=sparql_memory or None,
-                      cors_origins=tuple(o.strip() for o in cors_origins.split(",") if o.strip()))
-    if not config.store_url and not (d / "store").exists():
+    remote = store_url()
+    if not remote and not (d / "store").exists():
         fail(f"{d}: no store here yet (run `budgetkg --data {d} ingest PATH...` first)", 2)
+    if not remote and _store_locked(d):
+        fail(f"{d / 'store'}: {_holder(d)} holds this store; stop it, or serve another --data directory", 2)
+    sock = _listen(host, port)  # taken now: a port in use is one line here, not a traceback later
     # a stale index is refused, not rebuilt here: the server only reads, and a rebuild (embedding every
     # new text) can take minutes behind a server that would seem to hang; ingest and reindex repair it
     state = _index_state(data)
     if not state.fresh:
         fail(f"{d}: {state.describe()}; run `budgetkg --data {d} reindex` (or ingest again)", 2)
-    # the store, the index and the model load once, in the app's start-up; a failure there (e.g. the
-    # store is held by another process) is logged by uvicorn, which then exits with status 3
-    uvicorn.run(create_app(config),
-                host=host, port=port, log_level="info")
+    import uvicorn
+
+    from api.app import create_app
+    from api.discovery import announce, client_url, withdraw
+
+    url = client_url(host, sock.getsockname()[1])
+
+    class AnnouncingServer(uvicorn.Server):
+        """Writes <data>/server.json once it answers requests (not before: a client would wait) and
+        removes it as it begins to shut down (uvicorn re-raises SIGTERM after serving, which would end
+        the process before code after ``run()`` could clean up)."""
+
+        async def startup(self, sockets=None):
+            await super().startup(sockets)
+            if self.started:
+                announce(d, url, remote)
+                typer.echo(f"budgetkg: serving {d} at {url} (Ctrl-C stops it)", err=True)
+
+        async def shutdown(self, sockets=None):
+            withdraw(d)
+            await super().shutdown(sockets)
+
+    # the store, the index and the model load once, in the app's start-up
+    config = settings(data, sparql_timeout=sparql_timeout, result_cap=result_cap, sparql_workers=sparql_workers,
+                      sparql_memory_mb=sparql_memory or None,
+                      cors_origins=tuple(o.strip() for o in cors_origins.split(",") if o.strip()))
+    server = AnnouncingServer(uvicorn.Config(create_app(config), host=host, port=port, log_level="info"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        withdraw(d)
+        sock.close()
+
+
+def _store_locked(d: Path) -> bool:
+    """Whether another process holds the embedded store's lock (RocksDB's fcntl lock on store/LOCK),
+    tested without opening the store."""
+    import fcntl
+
+    try:
+        fd = os.open(d / "store" / "LOCK", os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return False  # unreadable here: opening the store will say why
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # EAGAIN / EACCES: held by another process
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def _holder(d: Path) -> str:
+    """Who holds the store: the announced server when there is one."""
+    from api.discovery import pid_alive, read
+
+    info = read(d)
+    if info is not None and pid_alive(info.pid):
+        return f"`budgetkg serve` (pid {info.pid}, {info.url})"
+    return "another process (`budgetkg serve`, `make run` or an ingest)"
+
+
+def _listen(host: str, port: int):
+    """A socket bound to host:port (port 0: a free one), for uvicorn to serve on."""
+    import socket
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                                          flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        fail(f"--host {host}: {exc.strerror}", 2)
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: restart while old connections linger
+    try:
+        sock.bind(addr)
+    except OSError as exc:
+        sock.close()
+        fail(f"{host}:{port}: cannot listen there ({exc.strerror})", 2)
+    return sock
 
 
 @app.command()

@@ -68,6 +68,7 @@ class Server:
     """A ``budgetkg serve`` subprocess on a free port."""
 
     def __init__(self, data: Path, log: Path, *options: str):
+        self.data = data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log

@@ -18,7 +18,6 @@ import pytest
 
 from conftest import FIXTURES, ROOT, SAMPLES
 from derived import qingxi_final_accounts, qingxi_next_year
-from served import protocol_server  # noqa: F401  (a real server over the samples)
 
 from ontology import PREFIXES, cookbook, read_query, QUERIES_DIR
 

@@ -8,7 +8,6 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
 from ontology import BKG, VOCABULARY_FILES
-from served import protocol_server  # noqa: F401  (a real server over the samples)
 
 
 def vocabulary() -> rdflib.Graph:

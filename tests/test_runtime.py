@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from api.runtime import Settings
+from api.settings import Settings
 from ingest.store import RemoteEndpoint
 
 

@@ -24,7 +24,7 @@ import rdflib
 from rdflib.collection import Collection
 
 from conftest import ROOT
-from served import MF, RESULT_CAP, W3C, protocol_server  # noqa: F401  (a fixture)
+from served import MF, RESULT_CAP, W3C
 
 pytestmark = pytest.mark.slow
 

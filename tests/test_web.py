@@ -1,14 +1,10 @@
 """The web pages in a real browser (issue 5).
 
-A data directory is built with ``budgetkg ingest samples`` and served by a real ``budgetkg serve``
-process; Playwright drives Debian's Chromium (``/usr/bin/chromium``; ``make test`` installs it and a
-CJK font). Every test records each request the page makes and every console error: no request may
+A copy of the session's samples data directory (``conftest``: ingested and indexed once per run) is
+served by a real ``budgetkg serve`` process; Playwright drives Debian's Chromium (``/usr/bin/chromium``;
+``make test`` installs it and a CJK font). Every test records each request the page makes and every console error: no request may
 leave 127.0.0.1 and no page may log an error. Screenshots of every page, at laptop and phone width,
 are written to ``tests/.artifacts/screenshots/`` for people to look at.
-
-The embedding cache of the data directory is kept in ``tests/.artifacts/web-embeddings.sqlite``
-between runs (texts are keyed by model and hash; the API tests' cache is used when this one is
-missing), so only the first run of the suite embeds the samples.
 """
 from __future__ import annotations
 
@@ -25,14 +21,13 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from conftest import ROOT, SAMPLES
+from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("BUDGETKG_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / ".artifacts"
 SHOTS = ARTIFACTS / "screenshots"
-EMBED_CACHE = ARTIFACTS / "web-embeddings.sqlite"
 QINGXI_RENTAL = "a5607415adf71490"   # 专用设备租赁费支出, 清溪镇 2024
 NANCHENG_RENTAL = "c6cec4138d1e21db"  # 专用设备租赁费支出, 南城街道 2026
 LAPTOP = {"width": 1280, "height": 900}
@@ -52,18 +47,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("web-data")
-    # the same samples, the same texts: any embedding cache of an earlier run will do (tests/test_api.py
-    # keeps one too, and runs first in the whole suite)
-    seed = next((p for p in (EMBED_CACHE, ARTIFACTS / "api-embeddings.sqlite") if p.exists()), None)
-    if seed is not None:
-        shutil.copy(seed, data / "embeddings.sqlite")
-    r = subprocess.run([sys.executable, "-m", "api", "--data", str(data), "ingest", str(SAMPLES)], cwd=ROOT,
-                       capture_output=True, text=True, env=os.environ.copy(), timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(data / "embeddings.sqlite", EMBED_CACHE)
+def data_dir(samples_index_dir, tmp_path_factory) -> Path:
+    """A copy of the session's samples data directory (ingested and indexed once per run; the CLI
+    ingest itself is tested in tests/test_api.py): a served store is locked, so each server has its own."""
+    data = tmp_path_factory.mktemp("web-data") / "data"
+    shutil.copytree(samples_index_dir, data)
     return data
 
 
