@@ -33,5 +33,11 @@ class ParseError(IngestError):
     """A recognised table could not be read completely."""
 
 
+class ReaderBug(ParseError):
+    """A table reader raised something no reader raises on purpose (``ValueError``, ``IndexError`` …):
+    our bug, not the document's. The document is refused whole (never half read) with this error, so
+    one file never stops the others; tests treat it as a failure (tests/test_fuzz.py)."""
+
+
 class StoreError(Exception):
     """The data directory cannot be used (locked by another process, or damaged)."""

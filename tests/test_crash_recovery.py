@@ -104,7 +104,8 @@ def test_an_ingest_killed_while_building_the_index_is_repaired_by_the_next(tmp_p
     from index.search import SearchEngine
 
     engine = SearchEngine(data, load_model=False)
-    assert {it.kind for it in engine.items} == {"project", "indicator", "task"} and len(engine.items) == 296
+    # the samples: 296 projects, indicators and key tasks, and 520 budget lines
+    assert {it.kind for it in engine.items} == {"project", "indicator", "task", "line"} and len(engine.items) == 816
     # and once fresh, a further ingest leaves the index alone
     third = cli(data, "ingest", str(SEEDS), str(EXTRA))
     assert third.returncode == 0 and "index" not in third.stdout + third.stderr
@@ -279,7 +280,7 @@ def test_an_index_that_cannot_be_written_keeps_the_previous_one(tmp_path):
     assert (st.state, st.indexed, st.stored) == ("stale", 8, 9)
     from index.search import SearchEngine
 
-    assert len(SearchEngine(data, load_model=False).items) == 296  # the previous index, whole
+    assert len(SearchEngine(data, load_model=False).items) == 816  # the previous index, whole
     assert cli(data, "reindex").returncode == 0
     st = state(data)
     assert (st.state, st.indexed, st.stored) == ("fresh", 9, 9)
