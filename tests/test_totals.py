@@ -2,13 +2,12 @@
 another stored document (a 单位预算 beside its department's 部门预算), equal to what the documents print."""
 from __future__ import annotations
 
-import shutil
 import time
 from decimal import Decimal
 
 import pytest
 
-from conftest import EXTRA, SEEDS
+from conftest import EXTRA
 from ontology import PREFIXES, QUERIES_DIR, read_query
 
 TOTALS = read_query(QUERIES_DIR / "totals-by-region-year.rq").text

@@ -5,7 +5,6 @@ The corpus has no unit in two years, so the second year is derived from the real
 东莞市清溪镇政务服务中心 with changed figures (``tests/derived.py`` says exactly what changes)."""
 from __future__ import annotations
 
-from decimal import Decimal
 
 import pytest
 
