@@ -191,7 +191,7 @@ def _run_query(data: Optional[Path], text: str, consume, info=None):
     a first pass collects the texts it compares, their vectors come from the index's embedding cache
     or, for what it lacks (the query texts at least), from the model loaded here."""
     info = info or _prepare(text)
-    from api.sparql import QueryInvalid, QueryRefused, execute, on_big_stack
+    from api.sparql import QueryInvalid, QueryRefused, drain, execute, on_big_stack
 
     store = _open(data, read_only=True)
 
@@ -207,7 +207,7 @@ def _run_query(data: Optional[Path], text: str, consume, info=None):
         similarity = _local_similarity(data)  # on this thread: its SQLite cache belongs to the thread that opens it
         similarity.load_queries(info.similarity_texts)
         recorder = TextRecorder()
-        _drain(execute(store, text, custom_functions={fn: recorder}, info=info))
+        drain(execute(store, text, custom_functions={fn: recorder}, info=info))
         similarity.prefetch(list(recorder.texts))
         return consume(execute(store, text, custom_functions={fn: similarity}, info=info))
 
@@ -219,15 +219,6 @@ def _run_query(data: Optional[Path], text: str, consume, info=None):
         fail(f"malformed query: {exc}", 2)
     finally:
         store.close()
-
-
-def _drain(result) -> None:
-    """Evaluate a query result completely, discarding it."""
-    if result.form == "ASK":
-        bool(result.value)
-    else:
-        for _ in result.value:
-            pass
 
 
 def _local_similarity(data: Optional[Path]):

@@ -61,6 +61,16 @@ def execute(store, query: str, custom_functions: dict | None = None, base: str |
     return Result(info.form, value, info)
 
 
+def drain(result: Result) -> None:
+    """Evaluate a query result completely, discarding it (the first pass of a query whose
+    ``bkg:similarity`` texts are recorded, then embedded, before the pass that answers)."""
+    if result.form == "ASK":
+        bool(result.value)
+    else:
+        for _ in result.value:
+            pass
+
+
 def serialize(result: Result, fmt: str) -> tuple[bytes, str]:
     """Bytes and media type. SELECT/ASK: json, xml, csv, tsv. CONSTRUCT/DESCRIBE: ttl, nt, jsonld, xml."""
     if result.form in ("SELECT", "ASK"):

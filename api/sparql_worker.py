@@ -50,8 +50,8 @@ def run_job(store, similarity, job: Job) -> Done | Failed:
     import pyoxigraph as ox
 
     from api.similarity import TextRecorder
-    from api.sparql import (SIMILARITY_IRI, NotAcceptable, QueryInvalid, QueryRefused, execute, first_variable_iris,
-                            negotiate, prepare, serialize_capped)
+    from api.sparql import (SIMILARITY_IRI, NotAcceptable, QueryInvalid, QueryRefused, drain, execute,
+                            first_variable_iris, negotiate, prepare, serialize_capped)
 
     t0 = time.perf_counter()
     fn = ox.NamedNode(SIMILARITY_IRI)
@@ -63,7 +63,7 @@ def run_job(store, similarity, job: Job) -> Done | Failed:
             similarity.queries = {}
             similarity.load_queries(info.similarity_texts)
             recorder = TextRecorder()
-            _drain(execute(store, job.query, custom_functions={fn: recorder}, info=info, **graphs))
+            drain(execute(store, job.query, custom_functions={fn: recorder}, info=info, **graphs))
             similarity.prefetch(list(recorder.texts))
         result = execute(store, job.query, custom_functions={fn: similarity}, info=info, **graphs)
         if fmt is None:
@@ -80,15 +80,6 @@ def run_job(store, similarity, job: Job) -> Done | Failed:
         return Failed(Failure.NOT_ACCEPTABLE, str(exc))
     except (OSError, ValueError, TypeError, RuntimeError, MemoryError, RecursionError, sqlite3.Error) as exc:
         return Failed(Failure.FAILED, f"{type(exc).__name__}: {exc}")
-
-
-def _drain(result) -> None:
-    """Evaluate a query result completely, discarding it."""
-    if result.form == "ASK":
-        bool(result.value)
-    else:
-        for _ in result.value:
-            pass
 
 
 def worker_main(conn: Connection, data_dir: str, model: str, remote=None) -> None:
