@@ -11,20 +11,19 @@ import csv
 import io
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 import rdflib
 
 from conftest import ROOT
+from served import Server
 
 pytestmark = pytest.mark.slow
 
@@ -33,50 +32,12 @@ ID = "https://w3id.org/budgetkg/id/"
 QINGXI_RENTAL = ID + "project/a5607415adf71490"  # 专用设备租赁费支出, 清溪镇 2024
 XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 EXPENSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+#: seconds for killed SPARQL workers to be replaced (respawning is slow on a loaded machine)
+WORKERS_BACK = 120
 PROJECTS = "SELECT ?p ?name WHERE { ?p a bkg:Project ; rdfs:label ?name } ORDER BY ?p"
 
 
 # -- servers ----------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A ``budgetkg serve`` subprocess on a free port."""
-
-    def __init__(self, data: Path, log: Path, *options: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api", "--data", str(data), "serve", "--port", str(self.port), *options],
-            cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=os.environ.copy())
-
-    def wait_ready(self, timeout: float = 180) -> "Server":
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"server exited with {self.proc.returncode}:\n{self.log.read_text(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        pytest.fail(f"server not ready after {timeout} s:\n{self.log.read_text(errors='replace')[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
 
 @pytest.fixture(scope="module")
 def servers(samples_index_dir, tmp_path_factory):
@@ -479,25 +440,16 @@ def test_timeout_gives_503_and_the_server_stays_responsive(limited):
         # the killed worker is replaced; a second runaway query, then ordinary queries still work (a
         # query waits for a free worker at most its timeout, 1 s here: wait for the replacement first,
         # which takes longer than that on a loaded machine)
-        wait_workers(c, 2)
+        limited.wait_workers(2, timeout=WORKERS_BACK)
         assert c.get("/sparql", params={"query": EXPENSIVE}).status_code == 503
-        wait_workers(c, 2)
+        limited.wait_workers(2, timeout=WORKERS_BACK)
         ok = c.get("/sparql", params={"query": "SELECT (COUNT(?p) AS ?n) WHERE { ?p a bkg:Project }"})
         assert ok.status_code == 200 and bindings(ok)[0]["n"]["value"] == "27"
 
 
-def wait_workers(client: httpx.Client, n: int, timeout: float = 120) -> None:
-    """Until the server has ``n`` SPARQL workers in service (a condition, not a fixed wait)."""
-    deadline = time.monotonic() + timeout
-    while client.get("/api/health").json()["sparql"]["workers"] < n:
-        assert time.monotonic() < deadline, f"fewer than {n} SPARQL workers after {timeout} s"
-        time.sleep(0.1)
-
-
 def test_similarity_embedding_respects_the_timeout(limited):
     texts = " ".join(f'"从未见过的文本 第{n}条"' for n in range(600))
-    with httpx.Client(base_url=limited.url, timeout=60) as c:
-        wait_workers(c, 2)
+    limited.wait_workers(2, timeout=WORKERS_BACK)
     r = httpx.get(limited.url + "/sparql", timeout=60, params={
         "query": f"SELECT ?t ?s WHERE {{ VALUES ?t {{ {texts} }} BIND(bkg:similarity(?t, \"租赁\") AS ?s) }}"})
     body = assert_error(r, 503)  # stopped at the timeout while embedding, not after embedding 600 texts
@@ -512,8 +464,7 @@ def test_search_sparql_filter_times_out_too(limited):
 
 
 def test_result_cap_truncates_and_says_so(limited):
-    with httpx.Client(base_url=limited.url, timeout=60) as c:
-        wait_workers(c, 2)  # the timeout tests before this one killed workers
+    limited.wait_workers(2, timeout=WORKERS_BACK)  # the timeout tests before this one killed workers
     r = httpx.get(limited.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}, timeout=30)
     assert r.status_code == 200
     assert r.headers["x-budgetkg-truncated"] == "true" and r.headers["x-budgetkg-rows"] == "50"
