@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.api_latency import build_samples, free_port  # noqa: E402  (one copy of each)
 from bench.run import SEARCHES  # noqa: E402  (50 questions as researchers type them)
 
 #: the questions sent: bench/run.py's 50, some with explicit filters, one with a SPARQL filter
@@ -56,19 +56,6 @@ QUESTIONS: list[dict] = [{"q": q} for q in SEARCHES] + [
 START_TIMEOUT = 300
 #: seconds one request may take before it counts as an error
 REQUEST_TIMEOUT = 120
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def build_samples(workdir: Path) -> Path:
-    data = workdir / "data"
-    subprocess.run([sys.executable, "-m", "api", "--data", str(data), "ingest", str(ROOT / "samples")],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return data
 
 
 def export_revision(rev: str, dest: Path) -> Path:
